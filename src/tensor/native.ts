@@ -1,0 +1,44 @@
+// Loads the libtorch addon once, turning a missing build or a missing libtorch into one clear line.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+/** An opaque handle to a libtorch tensor owned by the addon. */
+export type Handle = { readonly __handle: unique symbol };
+/** An opaque handle to a libtorch random generator. */
+export type GenHandle = { readonly __gen: unique symbol };
+
+export class NativeLoadError extends Error {}
+
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) || !existsSync(join(dir, 'binding.gyp'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new NativeLoadError('abstain: cannot find the package root (binding.gyp) above ' + import.meta.url);
+    dir = up;
+  }
+  return dir;
+}
+
+function load(): any {
+  const path = join(packageRoot(), 'build', 'Release', 'abstain_native.node');
+  if (!existsSync(path)) {
+    throw new NativeLoadError(`abstain: the native addon is not built (${path} is missing); run \`npm run build\``);
+  }
+  try {
+    return createRequire(import.meta.url)(path);
+  } catch (e) {
+    const msg = (e as Error).message;
+    if (/libtorch|libc10|libopenblas|cannot open shared object/.test(msg)) {
+      throw new NativeLoadError(
+        `abstain: a native library is missing (${msg.split('\n')[0]}); install it with ` +
+          '`apt-get install libtorch-dev libopenblas0-pthread` or run `npm run setup` as root',
+      );
+    }
+    throw new NativeLoadError(`abstain: cannot load the native addon ${path}: ${msg.split('\n')[0]}; run \`npm run build\``);
+  }
+}
+
+/** The raw binding. Only src/tensor/ may use it. */
+export const native: any = load();

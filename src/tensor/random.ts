@@ -1,0 +1,51 @@
+// Seeded random number generation: one explicit generator per stream of randomness, so noise
+// in randomized smoothing and shuffling in training are reproducible from the run's seed.
+import { native, type GenHandle } from './native.js';
+import { Tensor } from './tensor.js';
+
+export class Generator {
+  readonly handle: GenHandle;
+  constructor(readonly seed: number) {
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`generator seed must be a non-negative integer, got ${seed}`);
+    this.handle = native.newGenerator(seed);
+  }
+  /** The full generator state (for checkpoints). */
+  getState(): Uint8Array {
+    const t = new Tensor(native.getRngState(this.handle));
+    try {
+      return t.data() as Uint8Array;
+    } finally {
+      t.dispose();
+    }
+  }
+  setState(state: Uint8Array): void {
+    setState(this.handle, state);
+  }
+}
+
+function setState(handle: GenHandle | null, state: Uint8Array): void {
+  const t = new Tensor(native.fromBuffer(state, [state.length], 'uint8'));
+  try {
+    native.setRngState(handle, t.handle);
+  } finally {
+    t.dispose();
+  }
+}
+
+/** Seeds libtorch's default generator (used when no generator is passed). */
+export function manualSeed(seed: number): void {
+  native.manualSeed(seed);
+}
+
+export function getDefaultRngState(): Uint8Array {
+  const t = new Tensor(native.getRngState(null));
+  try {
+    return t.data() as Uint8Array;
+  } finally {
+    t.dispose();
+  }
+}
+
+export function setDefaultRngState(state: Uint8Array): void {
+  setState(null, state);
+}
