@@ -1,0 +1,84 @@
+// Everything the report stage leaves in a run folder, in one call: plots/*.svg and report.html
+// (summary.json is written by writeSummary beforehand).
+import { join } from 'node:path';
+import type { Certificate, CertifierKind } from '../certify/certificate.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { writeHtmlReport, type ReportPlot } from './html.js';
+import { cleanTriggeredGrid, type ImageData } from './images.js';
+import { certifiedAccuracyCurve, certifiedAccuracyPlot, curvesFromSummary, poisonRatePlot, radiusHistogramPlot, type RatePoint } from './plots.js';
+import type { ReproduceRow } from './reproduce.js';
+import type { SummaryFile } from './summary.js';
+
+export interface CertificateSets {
+  clean: readonly Certificate[];
+  triggered: readonly Certificate[];
+  baseline?: readonly Certificate[];
+}
+
+export interface ReportInput {
+  summary: SummaryFile;
+  /** Per-certifier certificates: finer curves, the histogram and the per-input samples. */
+  certificates?: Partial<Record<CertifierKind, CertificateSets>>;
+  /** The same inputs, clean and triggered, for the example grid (captioned with the first certifier's answers). */
+  examples?: { clean: readonly ImageData[]; triggered: readonly ImageData[] };
+  /** Fallback and certified-wrong rates against poison rate (reproduce grids). */
+  ratePoints?: readonly RatePoint[];
+  reproduce?: readonly ReproduceRow[];
+  title?: string;
+}
+
+/** Writes plots/*.svg and report.html into runDir; returns the paths written. */
+export async function writeReport(runDir: string, input: ReportInput): Promise<string[]> {
+  const written: string[] = [];
+  const plots: ReportPlot[] = [];
+  const save = (name: string, svg: string) => {
+    const path = join(runDir, 'plots', name);
+    writeFileAtomic(path, svg);
+    written.push(path);
+  };
+  for (const cs of Object.values(input.summary.certifiers)) {
+    if (!cs) continue;
+    const sets = input.certificates?.[cs.certifier];
+    const norm = cs.certifier === 'smoothing' ? 'l2' : 'linf';
+    // With the certificates at hand the curve is drawn on a fine grid of radii, not only the configured ones.
+    const series = sets ? curvesFromCertificates(sets, Object.keys(cs.clean.certifiedAccuracy).map(Number)) : curvesFromSummary(cs);
+    const curve = await certifiedAccuracyPlot(series, { title: `${cs.certifier}: certified accuracy`, deploymentRadius: cs.deploymentRadius, norm });
+    save(`certified-accuracy-${cs.certifier}.svg`, curve);
+    plots.push({ title: `Certified accuracy vs radius (${cs.certifier})`, svg: curve, caption: 'Share of inputs certified correct at each radius; the dashed line is the deployment radius r_d.' });
+    if (sets) {
+      const hist = await radiusHistogramPlot(
+        [{ label: 'clean', certs: sets.clean }, { label: 'triggered', certs: sets.triggered }, ...(sets.baseline ? [{ label: 'baseline', certs: sets.baseline }] : [])],
+        { title: `${cs.certifier}: certified radii` },
+      );
+      save(`radius-histogram-${cs.certifier}.svg`, hist);
+      plots.push({ title: `Histogram of certified radii (${cs.certifier})`, svg: hist, caption: 'Radius of every answer (right or wrong class); abstentions in their own bar.' });
+    }
+  }
+  if (input.ratePoints?.length) {
+    const svg = await poisonRatePlot(input.ratePoints, { title: 'Fallback and certified-wrong rate vs poison rate' });
+    save('poison-rate.svg', svg);
+    plots.push({ title: 'Triggered inputs: fallback and certified-wrong rate vs poison rate', svg });
+  }
+  let examplesSvg: string | undefined;
+  const first = Object.values(input.summary.certifiers).find((cs) => cs && input.certificates?.[cs.certifier]);
+  if (input.examples && first) {
+    const sets = input.certificates![first.certifier]!;
+    examplesSvg = cleanTriggeredGrid(input.examples.clean, input.examples.triggered, sets.clean, sets.triggered, first.deploymentRadius);
+    save('examples.svg', examplesSvg);
+  }
+  const samples = Object.values(input.summary.certifiers)
+    .filter((cs) => cs && input.certificates?.[cs.certifier])
+    .map((cs) => ({ certifier: cs!.certifier, deploymentRadius: cs!.deploymentRadius, ...input.certificates![cs!.certifier]! }));
+  written.push(writeHtmlReport(runDir, { title: input.title, summary: input.summary, plots, examplesSvg, samples, reproduce: input.reproduce }));
+  return written;
+}
+
+function curvesFromCertificates(sets: CertificateSets, radii: number[]) {
+  const maxRadius = Math.max(...radii, ...sets.clean.map((c) => c.radius), ...sets.triggered.map((c) => c.radius));
+  const grid = [...new Set([...radii, ...Array.from({ length: 41 }, (_, i) => (maxRadius * i) / 40)])];
+  return [
+    { label: 'clean', points: certifiedAccuracyCurve(sets.clean, grid) },
+    { label: 'triggered', points: certifiedAccuracyCurve(sets.triggered, grid) },
+    ...(sets.baseline ? [{ label: 'baseline', points: certifiedAccuracyCurve(sets.baseline, grid) }] : []),
+  ];
+}
