@@ -22,6 +22,10 @@ function packageRoot(): string {
 }
 
 function load(): any {
+  // OpenMP's default spin-waiting makes libtorch 10-100x slower whenever another process shares
+  // the cores (measured on a 2-core machine under load); passive waiting costs little when idle.
+  // libgomp reads this when the addon loads it, so it must be set before the require below.
+  process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
   const path = join(packageRoot(), 'build', 'Release', 'abstain_native.node');
   if (!existsSync(path)) {
     throw new NativeLoadError(`abstain: the native addon is not built (${path} is missing); run \`npm run build\``);
