@@ -27,16 +27,16 @@ export interface TrainOptimizer {
   loadStateDict(s: OptimizerState): void;
 }
 
-/** Learning rate by (fractional) epoch. */
-export interface LrSchedule {
-  lrAt(epoch: number): number;
+/** Learning rate by global step (epoch · stepsPerEpoch + step), e.g. src/train/schedule.ts. */
+export interface StepSchedule {
+  lrAt(step: number): number;
 }
 
 export interface TrainOptions {
   model: Module;
   objective: Objective;
   optimizer: TrainOptimizer;
-  schedule?: LrSchedule;
+  schedule?: StepSchedule;
   data: Dataset;
   evalData?: Dataset;
   epochs: number;
@@ -209,7 +209,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           checkpoint(epoch, step);
           throw new TrainingInterrupted(o.checkpointDir, epoch, step);
         }
-        const lr = o.schedule?.lrAt(epoch + step / stepsPerEpoch);
+        const lr = o.schedule?.lrAt(epoch * stepsPerEpoch + step);
         if (lr !== undefined) {
           o.optimizer.setLr(lr);
           lastLr = lr;
