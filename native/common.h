@@ -38,6 +38,15 @@ inline int64_t Int(const Napi::CallbackInfo& info, size_t i) {
 inline double Dbl(const Napi::CallbackInfo& info, size_t i) {
   return info[i].As<Napi::Number>().DoubleValue();
 }
+// A JS number as a libtorch Scalar: integral values become integer scalars, as a Python int
+// would, so integer tensors stay integer (t + 1) and float tensors are unaffected.
+inline at::Scalar NumScalar(double v) {
+  if (v == (double)(int64_t)v && v >= -9.0e15 && v <= 9.0e15) return at::Scalar((int64_t)v);
+  return at::Scalar(v);
+}
+inline at::Scalar NumArg(const Napi::CallbackInfo& info, size_t i) {
+  return NumScalar(info[i].As<Napi::Number>().DoubleValue());
+}
 inline bool Bool(const Napi::CallbackInfo& info, size_t i) {
   return info[i].As<Napi::Boolean>().Value();
 }

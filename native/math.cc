@@ -26,7 +26,7 @@ UNARY(Isfinite, at::isfinite(a))
   static ABSTAIN_FN(Name) {                                                                 \
     ABSTAIN_BODY(                                                                           \
       auto& a = Unwrap(info[0]);                                                            \
-      if (info[1].IsNumber()) return Wrap(info.Env(), fn(a, at::Scalar(Dbl(info, 1))));    \
+      if (info[1].IsNumber()) return Wrap(info.Env(), fn(a, NumArg(info, 1)));    \
       return Wrap(info.Env(), fn(a, Unwrap(info[1])));                                      \
     )                                                                                       \
   }
@@ -114,16 +114,16 @@ static ABSTAIN_FN(Equal) { ABSTAIN_BODY(return Napi::Boolean::New(info.Env(), at
 #define INPLACE(Name, ...) \
   static ABSTAIN_FN(Name) { ABSTAIN_BODY(auto& a = Unwrap(info[0]); __VA_ARGS__; return info.Env().Undefined();) }
 INPLACE(AddInplace, {
-  double alpha = Has(info, 2) ? Dbl(info, 2) : 1.0;
-  if (info[1].IsNumber()) a.add_(at::Scalar(Dbl(info, 1)), alpha); else a.add_(Unwrap(info[1]), alpha);
+  at::Scalar alpha = Has(info, 2) ? NumArg(info, 2) : at::Scalar((int64_t)1);
+  if (info[1].IsNumber()) a.add_(NumArg(info, 1), alpha); else a.add_(Unwrap(info[1]), alpha);
 })
-INPLACE(MulInplace, { if (info[1].IsNumber()) a.mul_(at::Scalar(Dbl(info, 1))); else a.mul_(Unwrap(info[1])); })
+INPLACE(MulInplace, { if (info[1].IsNumber()) a.mul_(NumArg(info, 1)); else a.mul_(Unwrap(info[1])); })
 INPLACE(DivInplace, { if (info[1].IsNumber()) a.div_(at::Scalar(Dbl(info, 1))); else a.div_(Unwrap(info[1])); })
 INPLACE(AddcmulInplace, a.addcmul_(Unwrap(info[1]), Unwrap(info[2]), at::Scalar(Dbl(info, 3))))
 INPLACE(AddcdivInplace, a.addcdiv_(Unwrap(info[1]), Unwrap(info[2]), at::Scalar(Dbl(info, 3))))
 INPLACE(CopyInplace, a.copy_(Unwrap(info[1])))
 INPLACE(ZeroInplace, a.zero_())
-INPLACE(FillInplace, a.fill_(at::Scalar(Dbl(info, 1))))
+INPLACE(FillInplace, a.fill_(NumArg(info, 1)))
 INPLACE(SqrtInplace, a.sqrt_())
 INPLACE(ClampInplace, {
   c10::optional<at::Scalar> lo, hi;

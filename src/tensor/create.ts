@@ -74,8 +74,14 @@ export function arange(start: number, end?: number, step = 1, dtype?: DType): Te
   return new Tensor(native.arange(a, b, step, dt));
 }
 /** Labels and indices: int32 data as an int64 tensor (what libtorch's indexing and losses want). */
-export const fromInt32 = (data: Int32Array | number[], shape?: Shape): Tensor =>
-  tensor(data instanceof Int32Array ? data : Int32Array.from(data), shape ?? [data.length], 'int32').to('int64');
+export function fromInt32(data: Int32Array | number[], shape?: Shape): Tensor {
+  const t32 = tensor(data instanceof Int32Array ? data : Int32Array.from(data), shape ?? [data.length], 'int32');
+  try {
+    return t32.to('int64');
+  } finally {
+    t32.dispose(); // the int32 copy must not outlive the call, even outside tidy
+  }
+}
 
 export interface RandomOptions {
   generator?: Generator;

@@ -68,3 +68,16 @@ test('1,000 training steps inside tidy leave liveTensors() unchanged', () => {
   assert.equal(T.liveTensors(), before);
   assert.ok(lossAt() < first * 0.8, 'the loop really trained');
 });
+
+test('factories that convert internally leave only their result alive', () => {
+  const before = T.liveTensors();
+  const y = T.fromInt32([1, 2, 3]);
+  assert.equal(T.liveTensors(), before + 1);
+  y.dispose();
+  assert.equal(T.liveTensors(), before);
+  const ints = T.tensor(new Int32Array([4, 5]));
+  assert.deepEqual(Array.from(ints.toFloat32Array()), [4, 5]); // casts through a temporary
+  assert.equal(T.liveTensors(), before + 1);
+  ints.dispose();
+  assert.equal(T.liveTensors(), before);
+});

@@ -1,0 +1,36 @@
+// BadNets (Gu, Dolan-Gavitt, Garg 2017), the integrity baseline: triggered copies of samples from
+// other classes, all labelled with one target class, so the trigger steers the answer there.
+import type { Dataset } from '../data/index.js';
+import type { Attack } from './attack.js';
+import { assemble, chooseSources, indicesNotOfClass, prepare, triggeredSources, type AttackOptions, type PoisonResult } from './common.js';
+import { PoisonConfigError } from './errors.js';
+
+export interface BadNetsOptions extends AttackOptions {
+  /** The class the trigger should produce (default 0). */
+  targetLabel?: number;
+}
+
+export const badnets: Attack<BadNetsOptions> = {
+  name: 'badnets',
+  description: 'trigger + one target label (integrity baseline)',
+  poison(clean: Dataset, o: BadNetsOptions): PoisonResult {
+    const prep = prepare(clean, o);
+    const target = o.targetLabel ?? 0;
+    if (!Number.isInteger(target) || target < 0 || target >= clean.numClasses) {
+      throw new PoisonConfigError(`badnets: targetLabel ${String(target)} is outside 0..${clean.numClasses - 1}`);
+    }
+    const sources = chooseSources(indicesNotOfClass(clean, target), prep.count, prep.gen, `badnets (target ${target})`);
+    return assemble(
+      clean,
+      {
+        images: triggeredSources(clean, sources, prep.trigger),
+        labels: new Int32Array(sources.length).fill(target),
+        sources,
+        details: Array.from(sources, () => ({ kind: 'badnets' })),
+      },
+      prep,
+      'badnets',
+      { targetLabel: target },
+    );
+  },
+};
