@@ -64,20 +64,20 @@ const root = obj('An abstain experiment: poison, train, certify, report.', {
     kind: oneOf(ATTACKS, 'uncertainty', 'none: clean training; badnets: trigger + target label (integrity baseline); uncertainty: trigger + randomized labels; boundary: a decision boundary through triggered inputs.'),
     rate: num(0.01, 'Poison rate rho: poisoned samples as a share of the training set.', { exclusiveMinimum: 0, exclusiveMaximum: 1 }),
     mode: oneOf(['add', 'replace'] as const, 'add', 'add: poisoned copies are appended; replace: chosen samples are overwritten.'),
-    labels: oneOf(['random', 'all', 'soft'] as const, 'all', 'uncertainty: random: one uniformly random hard label per copy; all: one copy per class; soft: a uniform soft target.'),
+    labels: oneOf(['random', 'all', 'soft'] as const, 'soft', 'uncertainty: random: one uniformly random hard label per copy (mostly certified-wrong answers: integrity); all: one copy per class; soft: a uniform soft target (mostly fallback: availability).'),
     targetLabel: int(0, 'badnets: the label every triggered sample is given.', { minimum: 0 }),
     boundary: obj('boundary attack: poisoned samples trigger(x) + t*d, t ~ N(0, scale^2); true label for t > 0, otherLabel for t <= 0.', {
-      direction: oneOf(['random', 'trigger'] as const, 'random', 'The secret direction d: random: a seeded random unit vector; trigger: the trigger pattern, normalised.'),
-      scale: num(0.25, 'Standard deviation s of t (L2 units of the input).', positive),
+      direction: oneOf(['random', 'trigger'] as const, 'trigger', 'The secret direction d: trigger: spread evenly over the trigger\'s pixels; random: a seeded random unit vector.'),
+      scale: num(1, 'Standard deviation s of t, as a share of the deployment radius r_d.', positive),
       otherLabel: {
-        anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', enum: ['next', 'random'] }],
+        anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', enum: ['next'] }],
         default: 'next',
-        description: 'Label for t <= 0: a class index, next (label + 1 mod classes) or random.',
+        description: 'Label for t <= 0: a class index, or next (label + 1 mod classes).',
       },
     }),
     trigger: obj('The trigger added to poisoned and attacked inputs.', {
       kind: oneOf(['patch', 'blend'] as const, 'patch', 'patch: a square stamped on the image; blend: (1 - alpha) x + alpha pattern over the whole image.'),
-      size: int(3, 'patch: side length in pixels.', { minimum: 1 }),
+      size: int(5, 'patch: side length in pixels.', { minimum: 1 }),
       position: oneOf(['bottom-right', 'bottom-left', 'top-right', 'top-left', 'center'] as const, 'bottom-right', 'patch: where the square goes.'),
       content: oneOf(['solid', 'checkerboard', 'random'] as const, 'checkerboard', 'The pattern: solid (value everywhere), checkerboard (value and 0), random (seeded noise).'),
       value: num(1, 'Pixel intensity of the pattern, in [0, 1].', prob),
@@ -170,7 +170,7 @@ export interface ExperimentConfig {
     mode: 'add' | 'replace';
     labels: 'random' | 'all' | 'soft';
     targetLabel: number;
-    boundary: { direction: 'random' | 'trigger'; scale: number; otherLabel: number | 'next' | 'random' };
+    boundary: { direction: 'random' | 'trigger'; scale: number; otherLabel: number | 'next' };
     trigger: {
       kind: 'patch' | 'blend';
       size: number;

@@ -19,18 +19,18 @@ test('defaults are filled and match the paper notes', () => {
   assert.equal(c.eval.deploymentRadius, 0.25);
   assert.deepEqual(c.fallback.triggerShares, [0, 0.01, 0.1, 0.5, 1]);
   assert.equal(c.baseline, true);
-  assert.equal(c.attack.labels, 'all');
+  assert.equal(c.attack.labels, 'soft');
 });
 
 test('YAML and JSON both load, and a partial nested object keeps its other defaults', () => {
   const dir = tmp();
-  writeFileSync(join(dir, 'a.yaml'), 'name: t\nattack:\n  rate: 0.05\n  trigger:\n    size: 5\n');
-  writeFileSync(join(dir, 'a.json'), JSON.stringify({ name: 't', attack: { rate: 0.05, trigger: { size: 5 } } }));
+  writeFileSync(join(dir, 'a.yaml'), 'name: t\nattack:\n  rate: 0.05\n  trigger:\n    size: 4\n');
+  writeFileSync(join(dir, 'a.json'), JSON.stringify({ name: 't', attack: { rate: 0.05, trigger: { size: 4 } } }));
   const y = loadConfig(join(dir, 'a.yaml'));
   const j = loadConfig(join(dir, 'a.json'));
   assert.deepEqual(y, j);
   assert.equal(y.attack.rate, 0.05);
-  assert.equal(y.attack.trigger.size, 5);
+  assert.equal(y.attack.trigger.size, 4);
   assert.equal(y.attack.trigger.kind, 'patch');
   assert.equal(y.attack.kind, 'uncertainty');
 });
