@@ -1,0 +1,10 @@
+// Certifiers: randomized smoothing, IBP and CROWN, all returning Certificate[].
+export * from './certificate.js';
+export * from './stats.js';
+export * from './smoothing.js';
+export * from './spec.js';
+export * from './ibp.js';
+export * from './crown.js';
+export * as bounds from './bounds/index.js';
+export type { LowerSlope } from './bounds/index.js';
+export * from './certify.js';
