@@ -1,0 +1,258 @@
+// The `abstain` command: parses the command line (commander), runs one subcommand and returns
+// its exit code: 0 ok, 1 failure (one `abstain: <message>` line per problem on stderr), 2 bad
+// usage, 130 interrupted by Ctrl-C (state saved; run again to continue). Commands that need the
+// engine load it on demand, so --help and `config` work before the native addon is built.
+import { Command, CommanderError, Option } from 'commander';
+import { stringify as toYaml } from 'yaml';
+import { ConfigError, explainConfig, loadConfig, type ExperimentConfig, type Overrides } from '../config/index.js';
+import { defaultVersions } from '../report/summary.js';
+import { EXIT, UsageError, processIo, type Io } from './io.js';
+import { addConfigOptions, type ConfigFlags } from './options.js';
+import { SCALES } from './reproduce-grid.js';
+import { DEMO_CONFIG, DEMO_QUICK_CONFIG } from './demo.js';
+
+/** Errors whose message is written for the user (one line naming the input and the fix). */
+const USER_ERRORS = new Set(['CliError', 'DataError', 'PoisonConfigError', 'NativeLoadError', 'SafetensorsError', 'RangeError']);
+const INTERRUPTED = new Set(['TrainingInterrupted', 'CertificationInterrupted']);
+
+const ENGINE_HELP = `
+Exit codes: 0 ok, 1 failure, 2 bad usage, 130 interrupted (Ctrl-C; state is saved, run again to continue).
+Set ABSTAIN_DEBUG=1 to see stack traces.`;
+
+interface EngineFlags {
+  progress: boolean;
+  force?: boolean;
+  resume?: boolean;
+  config?: string;
+  quick?: boolean;
+}
+
+function engineOptions(cmd: Command, o: { resume?: boolean; force?: boolean } = {}): Command {
+  if (o.resume) cmd.option('--resume', 'continue from the stages and checkpoints already in the run folder (the default)');
+  if (o.force) cmd.option('--force', 'redo every stage, even those that are up to date');
+  return cmd.option('--no-progress', 'no progress bars (log lines only)');
+}
+
+const list = (flag: string) => (v: string) => {
+  const parts = v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!parts.length) throw new UsageError(`${flag} ${v}: give a comma-separated list`);
+  return parts;
+};
+const numberList = (flag: string) => (v: string) =>
+  list(flag)(v).map((s) => {
+    const n = Number(s);
+    if (!Number.isFinite(n)) throw new UsageError(`${flag} ${v}: "${s}" is not a number`);
+    return n;
+  });
+
+/** The config of poison/train/certify: a file when --config is given, else the defaults; the run folder defaults to runs/<command>. */
+export function commandConfig(command: string, file: string | undefined, overrides: Overrides): ExperimentConfig {
+  return loadConfig(file ?? { name: command }, overrides);
+}
+
+export function buildProgram(io: Io, done: (code: number) => void): Command {
+  const program = new Command('abstain');
+  program
+    .description('Show, measure and defend against availability attacks on neural-network certifiers.')
+    .version(defaultVersions().abstain, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'show help')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => void io.out.write(s),
+      writeErr: (s) => void io.err.write(s),
+      outputError: (s, write) => write(`abstain: ${s.replace(/^error: /, '').trimEnd()} (see abstain --help)\n`),
+    })
+    .showSuggestionAfterError(true)
+    .addHelpText('after', `
+Start with \`abstain demo\`; \`abstain <command> --help\` shows a command's options.
+Every config field is also a flag (--attack.rate 0.05, or --set attack.rate=0.05); \`abstain config --explain\` lists them.
+${ENGINE_HELP}`);
+
+  const engine = () => import('./commands.js');
+  const withHelp = (cmd: Command) => cmd.addHelpText('after', ENGINE_HELP);
+
+  // ---- demo ----
+  {
+    const cmd = program.command('demo').description('the main job: 1% uncertainty poisoning of MNIST against randomized smoothing (σ 0.25), with an unpoisoned baseline; prints the table and writes the report');
+    const flags = addConfigOptions(cmd, { outHelp: 'the run folder (default runs/demo; runs/demo-quick with --quick)' });
+    cmd.option('--quick', 'a much smaller version (5,000 training images, 2 epochs, 100 inputs, n 500) for a smoke test');
+    engineOptions(cmd, { resume: true, force: true });
+    withHelp(cmd).action(async (o: EngineFlags) => {
+      const cfg = loadConfig(o.quick ? DEMO_QUICK_CONFIG : DEMO_CONFIG, flags.overrides());
+      done(await (await engine()).demo(cfg, o, io));
+    });
+  }
+
+  // ---- run ----
+  {
+    const cmd = program
+      .command('run')
+      .description('run (or resume) the experiment of a config file: poison, train, certify, report; stages that are up to date are skipped')
+      .argument('<config>', 'a YAML or JSON config file (see abstain config --explain)');
+    const flags = addConfigOptions(cmd, { outHelp: 'the run folder (default: outDir/name of the config)' });
+    engineOptions(cmd, { resume: true, force: true });
+    withHelp(cmd).action(async (file: string, o: EngineFlags) => {
+      const cfg = loadConfig(file, flags.overrides());
+      done(await (await engine()).run(cfg, io, o));
+    });
+  }
+
+  // ---- poison ----
+  {
+    const cmd = program
+      .command('poison')
+      .description('poison a training set: writes poison.json (the poisoned records under "indices"), the poisoned set as IDX and examples.png')
+      .option('-c, --config <file>', 'start from a config file instead of the defaults');
+    const flags = addConfigOptions(cmd, { outHelp: 'the folder to write into (default runs/poison)' });
+    engineOptions(cmd);
+    cmd.addHelpText('after', '\nExample:\n  abstain poison --dataset mnist --attack uncertainty --rate 0.01 --seed 1 --out runs/poison-mnist');
+    withHelp(cmd).action(async (o: EngineFlags) => {
+      const cfg = commandConfig('poison', o.config, flags.overrides());
+      done(await (await engine()).poison(cfg, o, io));
+    });
+  }
+
+  // ---- train ----
+  {
+    const cmd = program
+      .command('train')
+      .description('poison and train the victim (and the unpoisoned baseline unless --no-baseline): writes model.safetensors and checkpoints/')
+      .option('-c, --config <file>', 'start from a config file instead of the defaults');
+    const flags = addConfigOptions(cmd, { outHelp: 'the run folder (default runs/train)' });
+    engineOptions(cmd, { resume: true, force: true });
+    withHelp(cmd).action(async (o: EngineFlags) => {
+      const cfg = commandConfig('train', o.config, flags.overrides());
+      done(await (await engine()).train(cfg, o, io));
+    });
+  }
+
+  // ---- certify ----
+  {
+    const cmd = program
+      .command('certify')
+      .description("certify your own model (safetensors with PyTorch's parameter names) on clean and triggered test inputs: writes certs-*.jsonl, summary.json and report.html")
+      .requiredOption('--model <file>', 'the weights (.safetensors)')
+      .option('-c, --config <file>', 'start from a config file instead of the defaults');
+    const flags = addConfigOptions(cmd, { outHelp: 'the folder to write into (default runs/certify)' });
+    engineOptions(cmd, { force: true });
+    cmd.addHelpText('after', `
+--arch names the architecture the weights belong to (default: the one recorded in the file by abstain train).
+The trigger is attack.trigger (--trigger, --trigger-size, --trigger-position, --trigger-content, --set attack.trigger.value=...).
+
+Example:
+  abstain certify --model runs/train/model.safetensors --arch mnist-small --dataset mnist --certifier smoothing,ibp --out runs/mine`);
+    withHelp(cmd).action(async (o: EngineFlags & { model: string }) => {
+      const overrides = flags.overrides();
+      const archGiven = 'model.architecture' in overrides;
+      const cfgFor = (recorded?: string) => commandConfig('certify', o.config, recorded ? { 'model.architecture': recorded, ...overrides } : overrides);
+      cfgFor(); // every bad flag is reported before the engine loads
+      done(await (await engine()).certify(o.model, archGiven, cfgFor, o, io));
+    });
+  }
+
+  // ---- report ----
+  {
+    const cmd = program
+      .command('report')
+      .description('rebuild summary.json, plots/ and report.html of a run folder from its certs-*.jsonl and config.json')
+      .argument('<runDir>', 'a run folder');
+    engineOptions(cmd);
+    withHelp(cmd).action(async (dir: string, o: EngineFlags) => done(await (await engine()).report(dir, o, io)));
+  }
+
+  // ---- reproduce ----
+  {
+    const scales = Object.values(SCALES).map((s) => `  ${s.name.padEnd(6)} ${s.description}`).join('\n');
+    const cmd = program
+      .command('reproduce')
+      .description("the paper's grid: data sets × attacks × certifiers × poison rates, one run folder per cell, then one results table (results.md, results.html) and the fallback-vs-poison-rate plot")
+      .addOption(new Option('--scale <scale>', 'grid size').choices(Object.keys(SCALES)).default('small'))
+      .option('--out <dir>', 'the folder that holds every cell (default runs/reproduce-<scale>)')
+      .option('--datasets <list>', 'only these data sets (comma-separated)', list('--datasets'))
+      .option('--attacks <list>', 'only these attacks: uncertainty, boundary, badnets', list('--attacks'))
+      .option('--rates <list>', 'only these poison rates, e.g. 0.01,0.05', numberList('--rates'))
+      .option('--certifiers <list>', 'only these certifiers: smoothing, ibp, crown (or settings like smoothing-0.25)', list('--certifiers'))
+      .option('--sigmas <list>', 'smoothing σ values instead of 0.12,0.25,0.5', numberList('--sigmas'))
+      .option('--list', 'list the cells and exit');
+    const flags: ConfigFlags = addConfigOptions(cmd, { noOut: true });
+    engineOptions(cmd, { resume: true, force: true });
+    cmd.addHelpText('after', `
+Scales:
+${scales}
+Config flags (e.g. --epochs 1 --n 200) change every cell; the grid's own axes (data set, attack, rate, certifier) always win.`);
+    withHelp(cmd).action(async (o: EngineFlags & { scale: 'smoke' | 'small' | 'full'; out?: string; datasets?: string[]; attacks?: string[]; rates?: number[]; certifiers?: string[]; sigmas?: number[]; list?: boolean }) => {
+      const { reproduce } = await import('./reproduce.js');
+      done(await reproduce({ ...o, filter: { datasets: o.datasets, attacks: o.attacks, rates: o.rates, certifiers: o.certifiers, sigmas: o.sigmas } }, flags.overrides(), io));
+    });
+  }
+
+  // ---- config ----
+  {
+    const cmd = program
+      .command('config')
+      .description('explain the config fields (--explain) or print a resolved config as YAML (--print, the default)')
+      .argument('[file]', 'a config file to resolve (default: the built-in defaults)')
+      .option('--explain', 'every field with its type, default and doc string')
+      .option('--print', 'the resolved config (file + flags + defaults) as YAML');
+    const flags = addConfigOptions(cmd);
+    cmd.action((file: string | undefined, o: { explain?: boolean; print?: boolean }) => {
+      if (o.explain && !o.print) {
+        if (file) throw new UsageError('config --explain takes no file; use --print to resolve one');
+        io.out.write(explainConfig());
+      } else {
+        io.out.write(toYaml(loadConfig(file, flags.overrides())));
+      }
+      done(0);
+    });
+  }
+  return program;
+}
+
+function reportError(e: unknown, io: Io): number {
+  const debug = process.env.ABSTAIN_DEBUG === '1';
+  const err = (line: string) => void io.err.write(`abstain: ${line}\n`);
+  if (e instanceof CommanderError) {
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return EXIT.ok;
+    if (e.code === 'commander.help') return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    return EXIT.usage; // commander has written the message
+  }
+  if (debug && e instanceof Error && e.stack) io.err.write(e.stack + '\n');
+  if (e instanceof UsageError) {
+    err(e.message);
+    return EXIT.usage;
+  }
+  if (e instanceof ConfigError) {
+    const source = e.message.split('\n')[0].replace(/: invalid config$/, '');
+    const prefix = source === 'config' ? '' : `${source}: `;
+    for (const p of e.problems) err(prefix + p);
+    return EXIT.failure;
+  }
+  const name = (e as Error)?.constructor?.name ?? '';
+  const message = e instanceof Error ? e.message : String(e);
+  if (INTERRUPTED.has(name)) {
+    err(message);
+    return EXIT.interrupted;
+  }
+  if (USER_ERRORS.has(name) || USER_ERRORS.has((e as Error)?.name)) {
+    err(message);
+    return EXIT.failure;
+  }
+  err(debug ? message : `${message.split('\n')[0]} (unexpected error; ABSTAIN_DEBUG=1 shows where)`);
+  return EXIT.failure;
+}
+
+/** Runs the command line `argv` (without node and the script); resolves to the exit code. */
+export async function runCli(argv: string[], io: Io = processIo()): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram(io, (c) => (code = c));
+  if (argv.length === 0) {
+    program.outputHelp({ error: true });
+    return EXIT.usage;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (e) {
+    return reportError(e, io);
+  }
+}
