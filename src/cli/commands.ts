@@ -12,7 +12,8 @@ import { defaultVersions, readCertificatesJsonl } from '../report/index.js';
 import { loadSafetensors, dispose, torchVersion } from '../tensor/index.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { CliError, type Io } from './io.js';
-import { evalData, headline, readRunConfig, writeRunReport, type CertSets } from './run-report.js';
+import { evalData, headline, readRunConfig } from './run-report.js';
+import { writeRunReport, type CertSets } from '../pipeline/report-stage.js';
 
 export interface EngineOptions {
   progress: boolean;

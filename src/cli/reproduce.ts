@@ -9,8 +9,9 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { canonicalJson, configHash, deploymentRadiusFor, loadConfig, type ExperimentConfig, type Overrides } from '../config/index.js';
-import { runExperiment, triggerSpec } from '../pipeline/experiment.js';
+import { canonicalJson, deploymentRadiusFor, loadConfig, type ExperimentConfig, type Overrides } from '../config/index.js';
+import { runExperiment } from '../pipeline/experiment.js';
+import { stageHash } from '../pipeline/stages.js';
 import { radiusKey } from '../pipeline/metrics.js';
 import { reproduceHtml, reproduceMarkdown, summaryFile, writeReport, type RatePoint, type ReproduceRow } from '../report/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
@@ -64,10 +65,10 @@ function useCachedBaseline(cfg: ExperimentConfig, cacheDir: string, runDir: stri
   const stagesPath = join(runDir, 'stages.json');
   const stages: Record<string, string> = existsSync(stagesPath) ? JSON.parse(readFileSync(stagesPath, 'utf8')) : {};
   // The hashes runExperiment records for these stages (test/cli checks that a reused baseline is skipped).
-  const want: Record<string, string> = { baseline: configHash(cfg, 'baseline') };
+  const want: Record<string, string> = { baseline: stageHash(cfg, 'baseline') };
   for (const k of cfg.certify.kinds) {
-    want[`certify-${k}-baseline`] = configHash(cfg, ['baseline', 'certify']);
-    want[`certify-${k}-baseline-trigger`] = `${configHash(cfg, ['baseline', 'certify'])}:${canonicalJson(triggerSpec(cfg))}`;
+    want[`certify-${k}-baseline`] = stageHash(cfg, { certify: 'baseline' });
+    want[`certify-${k}-baseline-trigger`] = stageHash(cfg, { certify: 'baseline-trigger' });
   }
   if (Object.entries(want).every(([s, h]) => stages[s] === h) && files.every((f) => existsSync(join(runDir, f)))) return true;
   mkdirSync(runDir, { recursive: true });

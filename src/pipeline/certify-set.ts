@@ -9,13 +9,13 @@ import type { Module } from '../nn/index.js';
 import { Generator, noGrad, tidy } from '../tensor/index.js';
 import { Smooth, certifyCROWN, certifyIBP } from '../certify/index.js';
 import type { Certificate } from '../certify/certificate.js';
+import type { EvalSetName } from './stages.js';
 import { readCertificatesJsonl, writeCertificatesJsonl } from '../report/index.js';
 import { gatherBatch, deriveSeed } from '../train/loop.js';
 import { createProgress } from '../train/progress.js';
 
 export interface EvalSet {
-  /** clean | trigger | baseline | baseline-trigger */
-  name: string;
+  name: EvalSetName;
   model: Module;
   data: Dataset;
 }

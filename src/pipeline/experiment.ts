@@ -4,14 +4,16 @@
 // whose artefacts are up to date, and --resume continues an interrupted one.
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { canonicalJson, configHash, type ExperimentConfig, type CertifierName, deploymentRadiusFor } from '../config/index.js';
-import { loadSource, take, type Dataset } from '../data/index.js';
-import { applyTrigger, runAttack, writePoisonJson, type TriggerSpec, type PoisonResult } from '../poison/index.js';
+import type { ExperimentConfig } from '../config/index.js';
+import { loadSource, type Dataset } from '../data/index.js';
+import { applyTrigger, makeTrigger, runAttack, writePoisonJson, type PoisonResult } from '../poison/index.js';
 import { buildModel, loadModelWeights, saveModel, type Module } from '../nn/index.js';
 import { torchVersion } from '../tensor/index.js';
-import { readCertificatesJsonl, writeSummary, writeReport, formatTable, defaultVersions } from '../report/index.js';
-import { summarizeCertifier, type Summary } from './metrics.js';
+import { readCertificatesJsonl, defaultVersions } from '../report/index.js';
+import type { Summary } from './metrics.js';
 import type { Certificate } from '../certify/certificate.js';
+import { attackOptions, evalInputs, stageHash, triggerSpec } from './stages.js';
+import { writeRunReport } from './report-stage.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { trainVictim } from './victim.js';
 import { certifySet, modelPredictions, type EvalSet } from './certify-set.js';
@@ -56,33 +58,6 @@ class StageLog {
   }
 }
 
-/** The trigger spec of the attack config (the same at training and at test time). */
-export function triggerSpec(cfg: ExperimentConfig): TriggerSpec {
-  const t = cfg.attack.trigger;
-  const content =
-    t.content === 'solid' ? { kind: 'solid' as const, value: t.value }
-    : t.content === 'checkerboard' ? { kind: 'checkerboard' as const, high: t.value, low: 0 }
-    : { kind: 'noise' as const, seed: cfg.seed, low: 0, high: t.value };
-  return t.kind === 'patch' ? { kind: 'patch', size: t.size, position: t.position, content } : { kind: 'blend', alpha: t.alpha, pattern: content };
-}
-
-/** Attack options from the config, for runAttack. */
-export function attackOptions(cfg: ExperimentConfig): Record<string, unknown> & { rate: number; trigger: TriggerSpec } {
-  const a = cfg.attack;
-  return {
-    rate: a.rate,
-    mode: a.mode,
-    trigger: triggerSpec(cfg),
-    seed: cfg.seed,
-    labels: a.labels,
-    targetLabel: a.targetLabel,
-    direction: a.boundary.direction,
-    scale: a.boundary.scale,
-    otherLabel: a.boundary.otherLabel,
-    deploymentRadius: cfg.eval.deploymentRadius,
-  };
-}
-
 export interface ExperimentData {
   train: Dataset;
   /** The evaluated test inputs, clean and with the trigger. */
@@ -95,16 +70,17 @@ export interface ExperimentData {
 
 /** Loads the data and applies the attack; deterministic from the config, so cheap to redo. */
 export function prepareData(cfg: ExperimentConfig): ExperimentData {
-  const dataDir = cfg.data.dataDir || undefined;
-  const limit = (n: number) => (n > 0 ? n : undefined);
-  const trainSet = loadSource(cfg.data.dataset, { split: 'train', dataDir, limit: limit(cfg.data.trainLimit), seed: cfg.data.trainLimit > 0 ? cfg.seed : undefined });
-  const testSet = loadSource(cfg.data.dataset, { split: 'test', dataDir, limit: limit(cfg.data.testLimit) });
-  const n = cfg.eval.testInputs > 0 ? Math.min(cfg.eval.testInputs, testSet.length) : testSet.length;
-  const clean = n < testSet.length ? take(testSet, n, cfg.seed) : testSet;
+  const trainSet = loadSource(cfg.data.dataset, {
+    split: 'train',
+    dataDir: cfg.data.dataDir || undefined,
+    limit: cfg.data.trainLimit > 0 ? cfg.data.trainLimit : undefined,
+    seed: cfg.data.trainLimit > 0 ? cfg.seed : undefined,
+  });
+  const clean = evalInputs(cfg);
   const poison = cfg.attack.kind === 'none' ? null : runAttack(cfg.attack.kind, trainSet, attackOptions(cfg));
   // With no attack the "triggered" set still carries the configured trigger: it shows the
   // trigger alone does not hurt an unpoisoned model.
-  const trigger = poison?.trigger ?? runAttack('badnets', take(trainSet, Math.min(trainSet.length, 200), 0), { rate: 0.01, trigger: triggerSpec(cfg), seed: 0 }).trigger;
+  const trigger = poison?.trigger ?? makeTrigger(triggerSpec(cfg), clean.shape);
   return { train: trainSet, clean, triggered: applyTrigger(clean, trigger), poison, poisoned: poison?.dataset ?? trainSet };
 }
 
@@ -130,7 +106,7 @@ export async function runExperiment(cfg: ExperimentConfig, o: RunOptions = {}): 
 
   // ---- poison ----
   t0 = Date.now();
-  const poisonHash = configHash(cfg, 'poison');
+  const poisonHash = stageHash(cfg, 'poison');
   const poisonPath = join(runDir, 'poison.json');
   if (data.poison && !fresh('poison', poisonHash, poisonPath)) {
     writePoisonJson(poisonPath, data.poison, cfg.attack);
@@ -148,7 +124,7 @@ export async function runExperiment(cfg: ExperimentConfig, o: RunOptions = {}): 
   const trainOne = async (stage: 'train' | 'baseline', trainData: Dataset, file: string): Promise<Module> => {
     const model = build();
     const path = join(runDir, file);
-    const hash = configHash(cfg, stage);
+    const hash = stageHash(cfg, stage);
     if (fresh(stage, hash, path)) {
       loadModelWeights(path, model);
       model.eval();
@@ -179,7 +155,9 @@ export async function runExperiment(cfg: ExperimentConfig, o: RunOptions = {}): 
   const sets: EvalSet[] = [
     { name: 'clean', model, data: data.clean },
     { name: 'trigger', model, data: data.triggered },
-    ...(baseline ? [{ name: 'baseline', model: baseline, data: data.clean }, { name: 'baseline-trigger', model: baseline, data: data.triggered }] : []),
+    ...(baseline
+      ? [{ name: 'baseline', model: baseline, data: data.clean } as const, { name: 'baseline-trigger', model: baseline, data: data.triggered } as const]
+      : []),
   ];
   const certs: Record<string, Record<string, Certificate[]>> = {};
   for (const kind of cfg.certify.kinds) {
@@ -187,11 +165,7 @@ export async function runExperiment(cfg: ExperimentConfig, o: RunOptions = {}): 
     for (const set of sets) {
       const file = join(runDir, `certs-${set.name}-${kind}.jsonl`);
       const stage: StageName = `certify-${kind}-${set.name}`;
-      // The baseline model ignores the attack, but its triggered inputs still carry the trigger.
-      const hash =
-        set.name === 'baseline' ? configHash(cfg, ['baseline', 'certify'])
-        : set.name === 'baseline-trigger' ? `${configHash(cfg, ['baseline', 'certify'])}:${canonicalJson(triggerSpec(cfg))}`
-        : configHash(cfg, 'certify');
+      const hash = stageHash(cfg, { certify: set.name });
       if (fresh(stage, hash, file)) {
         certs[kind][set.name] = readCertificatesJsonl(file);
         skipped.push(stage);
@@ -207,39 +181,14 @@ export async function runExperiment(cfg: ExperimentConfig, o: RunOptions = {}): 
   // ---- metrics and report ----
   t0 = Date.now();
   const predictions = Object.fromEntries(sets.map((s) => [s.name, modelPredictions(s.model, s.data)]));
-  const summary: Summary = {};
-  for (const kind of cfg.certify.kinds) {
-    summary[kind] = summarizeCertifier({
-      certifier: kind,
-      clean: certs[kind].clean,
-      triggered: certs[kind].trigger,
-      baseline: certs[kind].baseline,
-      predictions: { clean: predictions.clean, triggered: predictions.trigger, baseline: predictions.baseline },
-      radii: radiiFor(cfg, kind),
-      deploymentRadius: deploymentRadiusFor(cfg, kind),
-      triggerShares: cfg.fallback.triggerShares,
-      costPerRequest: cfg.fallback.costPerRequest,
-    });
-  }
-  const file = writeSummary(runDir, summary, { config: cfg, seed: cfg.seed, versions: { libtorch: torchVersion() }, timings });
-  const examples = exampleImages(data.clean, data.triggered, 8);
-  await writeReport(runDir, {
-    summary: file,
-    certificates: Object.fromEntries(cfg.certify.kinds.map((k) => [k, { clean: certs[k].clean, triggered: certs[k].trigger, baseline: certs[k].baseline }])),
-    examples,
-    title: `abstain: ${cfg.name}`,
+  const byKind = Object.fromEntries(
+    cfg.certify.kinds.map((k) => [k, { clean: certs[k].clean, trigger: certs[k].trigger, baseline: certs[k].baseline }]),
+  );
+  const { summary, table } = await writeRunReport(runDir, cfg, byKind, {
+    predictions: { clean: predictions.clean, trigger: predictions.trigger, baseline: predictions.baseline },
+    data: { clean: data.clean, triggered: data.triggered },
+    timings,
   });
   timings.report = seconds(t0);
-  return { runDir, summary, table: formatTable(summary), timings, skipped };
-}
-
-/** Radii of the certified-accuracy curve: the configured L2 radii for smoothing; 0 and epsilon for bound-based certifiers. */
-export function radiiFor(cfg: ExperimentConfig, kind: CertifierName): number[] {
-  if (kind === 'smoothing') return [...new Set([...cfg.eval.radii, cfg.eval.deploymentRadius])].sort((a, b) => a - b);
-  return [0, cfg.certify[kind].epsilon];
-}
-
-function exampleImages(clean: Dataset, triggered: Dataset, n: number) {
-  const pick = (ds: Dataset) => Array.from({ length: Math.min(n, ds.length) }, (_, i) => ({ data: ds.image(i), shape: ds.shape }));
-  return { clean: pick(clean), triggered: pick(triggered) };
+  return { runDir, summary, table, timings, skipped };
 }
