@@ -238,23 +238,25 @@ function nativeAddon() {
 
 // ---- 4. TypeScript ------------------------------------------------------------------------
 
+/** Calls visit(path) for every file below dir, skipping folders for which skipDir(name) is true. */
+function walkFiles(dir, visit, skipDir = () => false) {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) {
+      if (!skipDir(e.name)) walkFiles(p, visit, skipDir);
+    } else visit(p);
+  }
+}
+
 function tsSources() {
   const out = [];
-  const walk = (dir) => {
-    let entries;
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) {
-        if (e.name !== 'node_modules' && e.name !== 'results') walk(p);
-      } else if (e.name.endsWith('.ts')) out.push(p);
-    }
-  };
-  for (const d of TS_DIRS) walk(join(root, d));
+  for (const d of TS_DIRS) walkFiles(join(root, d), (p) => p.endsWith('.ts') && out.push(p), (name) => name === 'node_modules' || name === 'results');
   return out;
 }
 
@@ -279,23 +281,10 @@ function typescript() {
 
 /** Removes dist/ outputs whose .ts source is gone (else deleted tests would still run). */
 function removeOrphans() {
-  const walk = (dir) => {
-    let entries;
-    try {
-      entries = readdirSync(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else {
-        const m = /^(.*)\.(js|js\.map|d\.ts|d\.ts\.map)$/.exec(relative(join(root, 'dist'), p));
-        if (m && !existsSync(join(root, m[1] + '.ts'))) rmSync(p, { force: true });
-      }
-    }
-  };
-  for (const d of TS_DIRS) walk(join(root, 'dist', d));
+  walkFiles(join(root, 'dist'), (p) => {
+    const m = /^(.*)\.(js|js\.map|d\.ts|d\.ts\.map)$/.exec(relative(join(root, 'dist'), p));
+    if (m && !existsSync(join(root, m[1] + '.ts'))) rmSync(p, { force: true });
+  });
 }
 
 function sameList(a, b) {
