@@ -2,6 +2,7 @@
 // its exit code: 0 ok, 1 failure (one `abstain: <message>` line per problem on stderr), 2 bad
 // usage, 130 interrupted by Ctrl-C (state saved; run again to continue). Commands that need the
 // engine load it on demand, so --help and `config` work before the native addon is built.
+import { Interrupted } from '../util/interrupt.js';
 import { Command, CommanderError, Option } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import { ConfigError, explainConfig, loadConfig, type ExperimentConfig, type Overrides } from '../config/index.js';
@@ -13,7 +14,6 @@ import { DEMO_CONFIG, DEMO_QUICK_CONFIG } from './demo.js';
 
 /** Errors whose message is written for the user (one line naming the input and the fix). */
 const USER_ERRORS = new Set(['CliError', 'DataError', 'PoisonConfigError', 'NativeLoadError', 'SafetensorsError', 'RangeError']);
-const INTERRUPTED = new Set(['TrainingInterrupted', 'CertificationInterrupted']);
 
 const ENGINE_HELP = `
 Exit codes: 0 ok, 1 failure, 2 bad usage, 130 interrupted (Ctrl-C; state is saved, run again to continue).
@@ -229,7 +229,7 @@ function reportError(e: unknown, io: Io): number {
   }
   const name = (e as Error)?.constructor?.name ?? '';
   const message = e instanceof Error ? e.message : String(e);
-  if (INTERRUPTED.has(name)) {
+  if (e instanceof Interrupted) {
     err(message);
     return EXIT.interrupted;
   }

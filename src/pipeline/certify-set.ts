@@ -13,6 +13,7 @@ import type { EvalSetName } from './stages.js';
 import { readCertificatesJsonl, writeCertificatesJsonl } from '../report/index.js';
 import { gatherBatch, deriveSeed } from '../train/loop.js';
 import { createProgress } from '../train/progress.js';
+import { Interrupted, interruptRequested, withInterruptHandler } from '../util/interrupt.js';
 
 export interface EvalSet {
   name: EvalSetName;
@@ -30,7 +31,7 @@ export interface CertifySetOptions {
   chunk?: number;
 }
 
-export class CertificationInterrupted extends Error {}
+export class CertificationInterrupted extends Interrupted {}
 
 const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
 
@@ -65,24 +66,16 @@ export async function certifySet(cfg: ExperimentConfig, kind: CertifierName, set
   let done: Certificate[] = o.resume && existsSync(partial) ? readCertificatesJsonl(partial) : [];
   if (done.length % chunk !== 0 && done.length !== n) done = done.slice(0, done.length - (done.length % chunk));
   const progress = createProgress({ total: n, label: `certify ${kind} (${set.name})`, unit: 'inputs', bar: o.progress, log: o.log });
-  let sigint = false;
-  const onSigint = () => {
-    if (sigint) process.exit(130);
-    sigint = true;
-  };
-  process.on('SIGINT', onSigint);
-  try {
+  await withInterruptHandler(async () => {
     for (let start = done.length; start < n; start += chunk) {
-      if (sigint) throw new CertificationInterrupted(`certification interrupted; ${done.length} of ${n} inputs are saved in ${partial} (run again to continue)`);
+      if (interruptRequested()) throw new CertificationInterrupted(`certification interrupted; ${done.length} of ${n} inputs are saved in ${partial} (run again to continue)`);
       const end = Math.min(n, start + chunk);
       done = done.concat(certifyRange(cfg, kind, set, start, end, start / chunk));
       writeCertificatesJsonl(partial, done);
       progress.update(done.length);
       await new Promise<void>((r) => setImmediate(r));
     }
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
+  });
   const certified = done.filter((c) => c.certified && c.prediction === c.label).length;
   progress.stop(`${certified}/${n} certified correct at the certifier's own radius`);
   renameSync(partial, o.file);

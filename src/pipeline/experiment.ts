@@ -14,6 +14,7 @@ import type { Summary } from './metrics.js';
 import type { Certificate } from '../certify/certificate.js';
 import { attackOptions, evalInputs, stageHash, triggerSpec } from './stages.js';
 import { writeRunReport } from './report-stage.js';
+import { throwIfInterrupted, withInterruptHandler } from '../util/interrupt.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { trainVictim } from './victim.js';
 import { certifySet, modelPredictions, type EvalSet } from './certify-set.js';
@@ -87,7 +88,11 @@ export function prepareData(cfg: ExperimentConfig): ExperimentData {
 const seconds = (t0: number) => Number(((Date.now() - t0) / 1000).toFixed(2));
 
 /** Runs (or resumes) the experiment described by cfg; returns the summary. */
-export async function runExperiment(cfg: ExperimentConfig, o: RunOptions = {}): Promise<RunResult> {
+export function runExperiment(cfg: ExperimentConfig, o: RunOptions = {}): Promise<RunResult> {
+  return withInterruptHandler(() => runStages(cfg, o));
+}
+
+async function runStages(cfg: ExperimentConfig, o: RunOptions): Promise<RunResult> {
   const log = o.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const runDir = join(cfg.outDir, cfg.name);
   mkdirSync(runDir, { recursive: true });
@@ -117,6 +122,7 @@ export async function runExperiment(cfg: ExperimentConfig, o: RunOptions = {}): 
     log(`poison: ${s.attack} made ${s.count} poisoned samples from ${s.sources} sources (${s.mode}, rate ${s.rate}); ${s.size} training samples`);
   }
   timings.poison = seconds(t0);
+  throwIfInterrupted('interrupted after the poison stage (poison.json is saved); run again to continue');
   if (o.until === 'poison') return { runDir, summary: {}, table: '', timings, skipped };
 
   // ---- train the victim (poisoned) and the baseline (unpoisoned, trained the same way) ----
@@ -159,6 +165,7 @@ export async function runExperiment(cfg: ExperimentConfig, o: RunOptions = {}): 
       ? [{ name: 'baseline', model: baseline, data: data.clean } as const, { name: 'baseline-trigger', model: baseline, data: data.triggered } as const]
       : []),
   ];
+  throwIfInterrupted('interrupted after training (the models are saved); run again to continue');
   const certs: Record<string, Record<string, Certificate[]>> = {};
   for (const kind of cfg.certify.kinds) {
     certs[kind] = {};
@@ -179,6 +186,7 @@ export async function runExperiment(cfg: ExperimentConfig, o: RunOptions = {}): 
   }
 
   // ---- metrics and report ----
+  throwIfInterrupted('interrupted after certification (the certificates are saved); run again to continue');
   t0 = Date.now();
   const predictions = Object.fromEntries(sets.map((s) => [s.name, modelPredictions(s.model, s.data)]));
   const byKind = Object.fromEntries(

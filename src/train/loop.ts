@@ -17,6 +17,7 @@ import type { Dataset } from '../data/index.js';
 import type { Objective, Batch } from './objective.js';
 import { decodeState, encodeState, loadCheckpoint, saveCheckpoint, type EpochRecord, type OptimizerState } from './checkpoint.js';
 import { createProgress } from './progress.js';
+import { Interrupted, interruptRequested, withInterruptHandler } from '../util/interrupt.js';
 
 /** What the loop needs of an optimizer (src/train/optim). */
 export interface TrainOptimizer {
@@ -61,7 +62,7 @@ export interface TrainResult {
   resumedFrom?: { epoch: number; step: number };
 }
 
-export class TrainingInterrupted extends Error {
+export class TrainingInterrupted extends Interrupted {
   constructor(readonly checkpointDir: string | undefined, readonly epoch: number, readonly step: number) {
     super(
       checkpointDir
@@ -180,13 +181,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     });
   };
 
-  let sigint = false;
-  const onSigint = () => {
-    if (sigint) process.exit(130); // a second Ctrl-C leaves at once
-    sigint = true;
-  };
-  process.on('SIGINT', onSigint);
-  try {
+  await withInterruptHandler(async () => {
     for (let epoch = startEpoch; epoch < o.epochs; epoch++) {
       const order = tidy(() => randperm(n, new Generator(deriveSeed(o.seed, 'shuffle', epoch))).toArray());
       const progress = createProgress({
@@ -204,7 +199,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       o.model.train();
       const firstStep = epoch === startEpoch ? startStep : 0;
       for (let step = firstStep; step < stepsPerEpoch; step++) {
-        if (sigint || o.signal?.aborted) {
+        if (interruptRequested() || o.signal?.aborted) {
           progress.stop();
           checkpoint(epoch, step);
           throw new TrainingInterrupted(o.checkpointDir, epoch, step);
@@ -250,9 +245,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       );
       checkpoint(epoch + 1, 0);
     }
-  } finally {
-    process.off('SIGINT', onSigint);
-  }
+  });
   o.model.eval();
   return { history, resumedFrom };
 }

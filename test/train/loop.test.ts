@@ -100,3 +100,20 @@ test('IBP training makes IBP certificates non-trivial where standard training gi
   assert.ok(vi > vs + 30, `IBP ${vi} vs standard ${vs}`);
   images.dispose();
 });
+
+test('Ctrl-C (SIGINT) during training writes a checkpoint and stops; the handler is removed afterwards', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'abstain-sigint-'));
+  const a = setup(3);
+  const listeners = process.listenerCount('SIGINT');
+  await assert.rejects(
+    train({ ...a, objective: standardObjective, data, epochs: 2, batchSize: 50, seed: 2, checkpointDir: dir, ...quiet,
+      onStep: (e, s) => e === 0 && s === 2 && process.kill(process.pid, 'SIGINT') }),
+    (e: unknown) => e instanceof TrainingInterrupted,
+  );
+  assert.equal(process.listenerCount('SIGINT'), listeners);
+  assert.ok(existsSync(join(dir, 'state.json')));
+  const b = setup(4);
+  const r = await train({ ...b, objective: standardObjective, data, epochs: 2, batchSize: 50, seed: 2, checkpointDir: dir, resume: true, ...quiet });
+  assert.equal(r.resumedFrom!.epoch, 0);
+  assert.ok(r.resumedFrom!.step >= 3);
+});
