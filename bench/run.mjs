@@ -22,7 +22,14 @@
 //     "roundsUsed", "info" }
 // ratio > 1 means abstain is better: abstain/pytorch for throughputs, pytorch/abstain for times
 // and memory. A figure's "goal" is the ratio the benchmark aims at (engine: 1.0 for throughput,
-// 1/1.5 for peak memory).
+// 1/1.5 for peak memory; smoothing: 1.5 for certification throughput, 1.0 for Gaussian training).
+//
+// The benchmarks (any bench/NAME.ts with a bench/NAME.py beside it is one):
+//   engine     training and inference throughput, peak memory (the tensor engine and nn)
+//   smoothing  randomized-smoothing certification throughput (Smooth.certifyMany against Cohen et
+//              al.'s core.py) and Gaussian-augmented training throughput (issue 4)
+//   bounds     IBP, CROWN and CROWN-IBP time for 100 MNIST test inputs (against a PyTorch
+//              transcription; auto_LiRPA is not installable here) (issue 4)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
