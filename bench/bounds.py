@@ -18,7 +18,6 @@ the temporary folder), `info` reports the largest differences between the two si
 margin lower bounds. Prints one JSON line.
 """
 import argparse
-import hashlib
 import json
 import os
 import resource
@@ -32,36 +31,11 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from mnist_common import derive_seed, load, mnist_small
+
 EPS = 0.1
 TRAIN_IMAGES = 10000
 MAX_ELEMENTS = 2 ** 22
-
-
-def read_idx(path, header):
-    with open(path, 'rb') as f:
-        return np.frombuffer(f.read(), dtype=np.uint8, offset=header)
-
-
-def load(data_dir, prefix, n):
-    x = torch.from_numpy(read_idx(os.path.join(data_dir, f'{prefix}-images-idx3-ubyte'), 16)[:n * 784].copy())
-    y = torch.from_numpy(read_idx(os.path.join(data_dir, f'{prefix}-labels-idx1-ubyte'), 8)[:n].copy())
-    return x.view(-1, 1, 28, 28).float().div_(255), y.long()
-
-
-def mnist_small():
-    return nn.Sequential(
-        nn.Conv2d(1, 16, 4, stride=2, padding=1), nn.ReLU(),
-        nn.Conv2d(16, 32, 4, stride=2, padding=1), nn.ReLU(),
-        nn.Flatten(),
-        nn.Linear(32 * 7 * 7, 100), nn.ReLU(),
-        nn.Linear(100, 10),
-    )
-
-
-def derive_seed(seed, stream, index=0):
-    """abstain's deriveSeed (src/train/loop.ts)."""
-    h = hashlib.sha256(f'{seed}/{stream}/{index}'.encode()).digest()
-    return int.from_bytes(h[0:4], 'little') * 2 ** 16 + int.from_bytes(h[4:6], 'little')
 
 
 def train_epoch(model, opt, x, y, seed):

@@ -14,35 +14,16 @@ import resource
 import statistics
 import time
 
-import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
-
-def read_idx(path, header):
-    with open(path, 'rb') as f:
-        return np.frombuffer(f.read(), dtype=np.uint8, offset=header)
+from mnist_common import load, mnist_small
 
 
 def load_mnist(data_dir, n_train):
-    x = torch.from_numpy(read_idx(os.path.join(data_dir, 'train-images-idx3-ubyte'), 16).copy())
-    y = torch.from_numpy(read_idx(os.path.join(data_dir, 'train-labels-idx1-ubyte'), 8).copy())
-    xt = torch.from_numpy(read_idx(os.path.join(data_dir, 't10k-images-idx3-ubyte'), 16).copy())
-    yt = torch.from_numpy(read_idx(os.path.join(data_dir, 't10k-labels-idx1-ubyte'), 8).copy())
-    x = x.view(-1, 1, 28, 28)[:n_train].float().div_(255)
-    xt = xt.view(-1, 1, 28, 28).float().div_(255)
-    return x, y[:n_train].long(), xt, yt.long()
-
-
-def mnist_small():
-    return nn.Sequential(
-        nn.Conv2d(1, 16, 4, stride=2, padding=1), nn.ReLU(),
-        nn.Conv2d(16, 32, 4, stride=2, padding=1), nn.ReLU(),
-        nn.Flatten(),
-        nn.Linear(32 * 7 * 7, 100), nn.ReLU(),
-        nn.Linear(100, 10),
-    )
+    x, y = load(data_dir, 'train', n_train)
+    xt, yt = load(data_dir, 't10k')
+    return x, y, xt, yt
 
 
 def train_epoch(model, opt, x, y, batch, gen, max_batches=None):
