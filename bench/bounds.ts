@@ -22,7 +22,7 @@ import { Adam } from '../src/train/optim.js';
 import { train } from '../src/train/loop.js';
 import { standardObjective } from '../src/train/objective.js';
 import { Dataset } from '../src/data/index.js';
-import { certifyCROWN, certifyIBP, type Certificate } from '../src/certify/index.js';
+import { certifyCROWN, certifyIBP, type CertificateCore as Certificate } from '../src/certify/index.js';
 
 const EPS = 0.1;
 const TRAIN_IMAGES = 10000;
@@ -117,7 +117,7 @@ async function main(): Promise<void> {
   const preds = tidy(() => noGrad(() => model.forward(images).argmax(1).toArray()));
   const cleanAccuracy = preds.filter((p, i) => p === labels[i]).length / a.inputs;
   const verified = (cs: Certificate[]) => cs.filter((c) => c.prediction !== 'abstain').length;
-  const certified = (cs: Certificate[]) => cs.filter((c) => c.certified).length;
+  const certified = (cs: Certificate[]) => cs.filter((c) => c.vouched && c.correct).length;
   const summary = (cs: Certificate[]) => ({ verified: verified(cs), certified: certified(cs), 'mean worst margin': +(cs.reduce((s, c) => s + Math.min(...c.marginLower!), 0) / cs.length).toFixed(4) });
   console.log(
     JSON.stringify({

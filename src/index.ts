@@ -7,4 +7,6 @@ export * as train from './train/index.js';
 export * as certify from './certify/index.js';
 export * as pipeline from './pipeline/index.js';
 export * as report from './report/index.js';
+export * as experiment from './experiment/index.js';
 export * as config from './config/index.js';
+export * as catalog from './catalog/index.js';

@@ -8,7 +8,7 @@ test('the README API example runs end to end and measures the attack', async () 
   const trainSet = data.loadSource('synthetic', { split: 'train', limit: 2000, seed: 1 });
   const testSet = data.loadSource('synthetic', { split: 'test', limit: 100, seed: 1 });
   const trigger: poison.TriggerSpec = { kind: 'patch', size: 5, position: 'bottom-right', content: { kind: 'checkerboard' } };
-  const poisoned = poison.runAttack('uncertainty', trainSet, { rate: 0.05, labels: 'soft', trigger, seed: 1 });
+  const poisoned = poison.uncertainty.poison(trainSet, { rate: 0.05, labels: 'soft', trigger, seed: 1 });
 
   const model = nn.buildModel('mnist-small', { seed: 1, inputShape: trainSet.shape, numClasses: trainSet.numClasses });
   await train.train({
@@ -31,6 +31,7 @@ test('the README API example runs end to end and measures the attack', async () 
     });
   const result = pipeline.summarizeCertifier({
     certifier: 'smoothing',
+    norm: 'l2',
     clean: smooth(testSet),
     triggered: smooth(triggered),
     radii: [0, 0.25, 0.5],

@@ -9,7 +9,8 @@
 // C·logits(x') >= the returned lower bounds (up to float32 rounding).
 import type { Module } from '../nn/index.js';
 import { arange, cat, noGrad, oneHot, tensor, tidy, type Tensor } from '../tensor/index.js';
-import type { Certificate } from './certificate.js';
+import type { CertificateCore } from './certificate.js';
+import type { CertifierEngine } from './engine.js';
 import { boundModuleFor, type LowerSlope } from './bounds/index.js';
 import { ibpSpecBounds, intervalThrough } from './ibp.js';
 import {
@@ -181,7 +182,7 @@ export interface CertifyCrownOptions extends CertifyBoundsOptions, CrownOptions 
  * margin lower bound of the predicted class is > 0, otherwise the certificate abstains.
  * Deterministic guarantee, up to float32 rounding.
  */
-export function certifyCROWN(model: Module, images: Tensor, labels: ArrayLike<number>, eps: number, o: CertifyCrownOptions = {}): Certificate[] {
+export function certifyCROWN(model: Module, images: Tensor, labels: ArrayLike<number>, eps: number, o: CertifyCrownOptions = {}): CertificateCore[] {
   const net = boundNetwork(model, 'crown');
   return certifyWithBounds('crown', net, images, labels, eps, o.batchSize ?? 32, o.onProgress, (x, C, shapes) =>
     crownSpecBounds(net, x, eps, C, { ...o, shapes }),
@@ -283,3 +284,17 @@ function bisect(net: BoundNetwork, images: Tensor, labels: number[], method: 'ib
     return result;
   });
 }
+
+/** The options of the `crown` kind (schema and defaults: src/catalog/certifiers.ts). */
+export interface CrownCertifierOptions {
+  epsilon: number;
+  batchSize: number;
+  intermediate: 'crown' | 'ibp';
+  lowerSlope: LowerSlope;
+}
+
+export const engine: CertifierEngine<CrownCertifierOptions> = {
+  name: 'crown',
+  certify: (model, images, labels, o) =>
+    certifyCROWN(model, images, labels, o.epsilon, { batchSize: o.batchSize, intermediate: o.intermediate, lowerSlope: o.lowerSlope }),
+};

@@ -9,7 +9,8 @@
 // (up to float32 rounding).
 import type { Module } from '../nn/index.js';
 import { tidy, type Tensor } from '../tensor/index.js';
-import type { Certificate } from './certificate.js';
+import type { CertificateCore } from './certificate.js';
+import type { CertifierEngine } from './engine.js';
 import { intervalContext } from './bounds/index.js';
 import {
   boundNetwork,
@@ -92,9 +93,20 @@ export function ibpMarginBounds(model: Module, x: Tensor, eps: number | ArrayLik
  * certifyWithBounds for the certificate's fields. Deterministic guarantee (no failure
  * probability), up to float32 rounding.
  */
-export function certifyIBP(model: Module, images: Tensor, labels: ArrayLike<number>, eps: number, o: CertifyBoundsOptions = {}): Certificate[] {
+export function certifyIBP(model: Module, images: Tensor, labels: ArrayLike<number>, eps: number, o: CertifyBoundsOptions = {}): CertificateCore[] {
   const net = boundNetwork(model, 'ibp');
   return certifyWithBounds('ibp', net, images, labels, eps, o.batchSize ?? 256, o.onProgress, (x, C, shapes) =>
     ibpSpecBounds(net, x, eps, C, { ...o, shapes }),
   );
 }
+
+/** The options of the `ibp` kind (schema and defaults: src/catalog/certifiers.ts). */
+export interface IbpCertifierOptions {
+  epsilon: number;
+  batchSize: number;
+}
+
+export const engine: CertifierEngine<IbpCertifierOptions> = {
+  name: 'ibp',
+  certify: (model, images, labels, o) => certifyIBP(model, images, labels, o.epsilon, { batchSize: o.batchSize }),
+};

@@ -1,10 +1,12 @@
-// Certifiers: randomized smoothing, IBP and CROWN, all returning Certificate[].
+// Certifiers: randomized smoothing, IBP and CROWN, all returning Certificate[]; each kind's
+// `engine` is what the catalog (src/catalog/certifiers.ts) loads.
 export * from './certificate.js';
+export * from './records.js';
+export type { CertifierEngine, CertifyContext } from './engine.js';
 export * from './stats.js';
-export * from './smoothing.js';
+export { Smooth, ABSTAIN, type BaseClassifier, type SmoothOptions, type SmoothCertification, type SmoothPrediction, type CertifyManyOptions, type PredictManyOptions, type SmoothingOptions } from './smoothing.js';
 export * from './spec.js';
-export * from './ibp.js';
-export * from './crown.js';
+export { intervalThrough, affineTailStart, ibpBounds, ibpSpecBounds, ibpMarginBounds, certifyIBP, type IbpCertifierOptions } from './ibp.js';
+export { crownSpecBounds, crownMarginBounds, crownBounds, certifyCROWN, largestCertifiedEps, largestCertifiedEpsMany, type CrownOptions, type CertifyCrownOptions, type LargestEpsOptions, type CrownCertifierOptions } from './crown.js';
 export * as bounds from './bounds/index.js';
 export type { LowerSlope } from './bounds/index.js';
-export * from './certify.js';

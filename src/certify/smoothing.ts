@@ -6,7 +6,9 @@
 // input order, so a run is reproducible from its seed; images are not clipped after noise is
 // added (as in Cohen et al.).
 import { Generator, Tensor, noGrad, randn, tidy } from '../tensor/index.js';
-import type { Certificate } from './certificate.js';
+import { verdict, type CertificateCore } from './certificate.js';
+import type { CertifierEngine } from './engine.js';
+import { BatchNorm2d, type Module } from '../nn/index.js';
 import { binomialTestTwoSided, clopperPearsonLower, normalInverseCdf } from './stats.js';
 
 /** Logits [B, K] of the base classifier f for a batch of inputs [B, ...]. */
@@ -174,7 +176,7 @@ export class Smooth {
    * @param images the inputs [N, ...]
    * @param labels the true labels (N)
    */
-  certifyMany(images: Tensor, labels: ArrayLike<number>, o: CertifyManyOptions): Certificate[] {
+  certifyMany(images: Tensor, labels: ArrayLike<number>, o: CertifyManyOptions): CertificateCore[] {
     const { n0, n, alpha } = o;
     checkPositiveInt('n0', n0);
     checkPositiveInt('n', n);
@@ -187,7 +189,7 @@ export class Smooth {
     const counts = this.sampleCounts(images, requests, o.batchSize, seconds, (doneRequests) =>
       o.onProgress?.(Math.floor(doneRequests / 2), N),
     );
-    const out: Certificate[] = [];
+    const out: CertificateCore[] = [];
     for (let i = 0; i < N; i++) {
       const counts0 = counts[2 * i];
       const r = this.decideCertify(argmaxCounts(counts0), counts0, counts[2 * i + 1], n, alpha);
@@ -198,7 +200,7 @@ export class Smooth {
         prediction: r.prediction,
         radius: r.radius,
         norm: 'l2',
-        certified: r.prediction !== ABSTAIN && r.prediction === label && r.radius > 0,
+        ...verdict(label, r.prediction, r.radius),
         certifier: 'smoothing',
         counts: r.counts,
         pALower: r.pALower,
@@ -304,3 +306,26 @@ function decidePredict(counts: number[], alpha: number): SmoothPrediction {
   const pValue = nA + nB === 0 ? 1 : binomialTestTwoSided(nA, nA + nB);
   return { prediction: pValue > alpha ? ABSTAIN : a, counts, pValue };
 }
+
+/** The options of the `smoothing` kind (src/catalog/certifiers.ts holds their schema and defaults). */
+export interface SmoothingOptions {
+  sigma: number;
+  n0: number;
+  n: number;
+  alpha: number;
+  batchSize: number;
+}
+
+/** CERTIFY on every input, noise from a generator seeded by the context (one per chunk of inputs). */
+export const engine: CertifierEngine<SmoothingOptions> = {
+  name: 'smoothing',
+  certify(model: Module, images, labels, o, ctx) {
+    for (const [name, m] of model.namedModules()) {
+      if (m instanceof BatchNorm2d && m.training) {
+        throw new Error(`smoothing: BatchNorm2d${name ? ` '${name}'` : ''} is in train mode; call model.eval() before certifying`);
+      }
+    }
+    const smooth = new Smooth((x) => model.forward(x), ctx.numClasses, o.sigma, { generator: new Generator(ctx.seed), batchSize: o.batchSize });
+    return smooth.certifyMany(images, labels, { n0: o.n0, n: o.n, alpha: o.alpha });
+  },
+};

@@ -2,7 +2,7 @@
 // domain) and the margin specification C (rows e_c − e_j), shared by IBP and CROWN.
 import { BatchNorm2d, type Module } from '../nn/index.js';
 import { noGrad, tensor, tidy, type Tensor } from '../tensor/index.js';
-import type { Certificate } from './certificate.js';
+import { verdict, type CertificateCore } from './certificate.js';
 import { boundModuleFor, layersOf, type BoundMethod, type BoundModule } from './bounds/index.js';
 
 export interface BoxOptions {
@@ -123,7 +123,7 @@ export interface CertifyBoundsOptions extends BoxOptions {
  * certifier abstains (radius 0). marginLower is stored either way.
  */
 export function certifyWithBounds(
-  certifier: 'ibp' | 'crown',
+  certifier: string,
   net: BoundNetwork,
   images: Tensor,
   labels: ArrayLike<number>,
@@ -131,12 +131,12 @@ export function certifyWithBounds(
   batchSize: number,
   onProgress: ((done: number, total: number) => void) | undefined,
   marginLower: (x: Tensor, C: Tensor, shapes: number[][]) => Tensor,
-): Certificate[] {
+): CertificateCore[] {
   const N = images.shape[0];
   if (labels.length !== N) throw new RangeError(`${certifier}: ${labels.length} labels for ${N} images`);
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new RangeError(`${certifier}: batchSize ${batchSize} must be an integer >= 1`);
   checkEps(eps);
-  const out: Certificate[] = [];
+  const out: CertificateCore[] = [];
   for (let start = 0; start < N; start += batchSize) {
     const t0 = performance.now();
     const end = Math.min(N, start + batchSize);
@@ -162,7 +162,7 @@ export function certifyWithBounds(
         prediction,
         radius,
         norm: 'linf',
-        certified: prediction !== 'abstain' && prediction === labels[i] && radius > 0,
+        ...verdict(labels[i], prediction, radius),
         certifier,
         marginLower: row,
         seconds,

@@ -1,19 +1,16 @@
 // The commands that run the engine (loaded only when one of them runs, so that --help and
-// `config` work without the native addon): demo, run, poison, train, certify, report.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import type { CertifierName, ExperimentConfig } from '../config/index.js';
+// `config` work without the native addon): demo, run, poison, train, certify, report. Each picks
+// its stages from the stage table (src/experiment/stages.ts) and lets the runner do the rest.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { ATTACKS } from '../catalog/index.js';
+import type { ExperimentConfig } from '../config/index.js';
 import { exportIdx, saveImageGrid, type GridImage } from '../data/index.js';
-import { runExperiment, prepareData, type RunResult } from '../pipeline/experiment.js';
-import { certifySet, modelPredictions } from '../pipeline/certify-set.js';
+import { MODEL_FILES, RunContext, runExperiment, type RunResult } from '../experiment/index.js';
 import { buildModel, loadModelWeights, type Module } from '../nn/index.js';
-import { writePoisonJson } from '../poison/index.js';
-import { defaultVersions, readCertificatesJsonl } from '../report/index.js';
-import { loadSafetensors, dispose, torchVersion } from '../tensor/index.js';
-import { writeJsonAtomic } from '../util/atomic.js';
+import { loadSafetensors, dispose } from '../tensor/index.js';
 import { CliError, type Io } from './io.js';
 import { evalData, headline, readRunConfig } from './run-report.js';
-import { writeRunReport, type CertSets } from '../pipeline/report-stage.js';
 
 export interface EngineOptions {
   progress: boolean;
@@ -29,6 +26,9 @@ export function engineIo(io: Io, o: EngineOptions) {
   };
 }
 
+/** What every engine command passes the runner: where to log, and whether to resume or redo. */
+const runOptions = (io: Io, o: EngineOptions) => ({ ...engineIo(io, o), force: o.force, resume: o.force ? false : (o.resume ?? true) });
+
 function printRun(io: Io, r: RunResult): void {
   io.out.write(r.table);
   io.out.write('\n' + headline(r.summary));
@@ -37,8 +37,7 @@ function printRun(io: Io, r: RunResult): void {
 }
 
 export async function runAndPrint(cfg: ExperimentConfig, io: Io, o: EngineOptions): Promise<number> {
-  const r = await runExperiment(cfg, { ...engineIo(io, o), force: o.force, resume: o.force ? false : (o.resume ?? true) });
-  printRun(io, r);
+  printRun(io, await runExperiment(cfg, runOptions(io, o)));
   return 0;
 }
 
@@ -52,37 +51,40 @@ export async function demo(cfg: ExperimentConfig, o: EngineOptions, io: Io): Pro
 export const run = runAndPrint;
 
 export async function poison(cfg: ExperimentConfig, o: EngineOptions, io: Io): Promise<number> {
-  if (cfg.attack.kind === 'none') throw new CliError('poison: attack.kind is none, so there is nothing to poison; give --attack uncertainty, boundary or badnets');
-  const { log } = engineIo(io, o);
-  const data = prepareData(cfg);
-  const p = data.poison!;
-  const runDir = join(cfg.outDir, cfg.name);
-  mkdirSync(runDir, { recursive: true });
-  writeJsonAtomic(join(runDir, 'config.json'), { config: cfg, seed: cfg.seed, versions: defaultVersions({ libtorch: torchVersion() }) });
-  const poisonPath = join(runDir, 'poison.json');
-  writePoisonJson(poisonPath, p, cfg.attack);
-  const idx = exportIdx(p.dataset, runDir, { prefix: 'poisoned-train' });
-  // examples.png: the first row clean sources, the second their poisoned versions (one per source).
-  const seen = new Set<number>();
-  const picked = p.records.filter((r) => !seen.has(r.source) && seen.add(r.source)).slice(0, 8);
-  const name = (y: number) => data.train.classNames[y] ?? String(y);
-  const cells: GridImage[] = [
-    ...picked.map((r) => ({ pixels: data.train.image(r.source), shape: data.train.shape, caption: `clean, label ${name(r.sourceLabel)}` })),
-    ...picked.map((r) => ({ pixels: p.dataset.image(r.index), shape: p.dataset.shape, caption: `poisoned (${r.kind}), label ${name(r.label)}` })),
-  ];
-  const examples = join(runDir, 'examples.png');
-  if (cells.length) saveImageGrid(examples, cells, { columns: picked.length, scale: 3, padding: 2 });
-  const s = p.summary;
-  log(`poison: ${s.attack} made ${s.count} poisoned samples from ${s.sources} sources (${s.mode}, rate ${s.rate}); ${s.size} training samples`);
-  io.out.write([`poison:   ${poisonPath} (${p.records.length} records under "indices")`, `images:   ${idx.images}`, `labels:   ${idx.labels}`, ...(cells.length ? [`examples: ${examples}`] : [])].join('\n') + '\n');
+  if (ATTACKS.get(cfg.attack.kind).aim === 'none') {
+    const attacks = ATTACKS.names.filter((n) => ATTACKS.get(n).aim !== 'none');
+    throw new CliError(`poison: attack.kind is ${cfg.attack.kind}, so there is nothing to poison; give --attack ${attacks.join(', ')}`);
+  }
+  const r = await runExperiment(cfg, { ...runOptions(io, o), targets: ['poison'] });
+  // The poisoned set is deterministic from the config (and the surrogate the run saved): rebuild it to export.
+  const ctx = new RunContext(cfg, r.runDir, engineIo(io, o), true);
+  try {
+    const p = await ctx.poison();
+    const train = ctx.data().train;
+    const idx = exportIdx(p.dataset, r.runDir, { prefix: 'poisoned-train' });
+    // examples.png: the first row clean sources, the second their poisoned versions (one per source).
+    const seen = new Set<number>();
+    const picked = p.records.filter((x) => !seen.has(x.source) && seen.add(x.source)).slice(0, 8);
+    const name = (y: number) => train.classNames[y] ?? String(y);
+    const cells: GridImage[] = [
+      ...picked.map((x) => ({ pixels: train.image(x.source), shape: train.shape, caption: `clean, label ${name(x.sourceLabel)}` })),
+      ...picked.map((x) => ({ pixels: p.dataset.image(x.index), shape: p.dataset.shape, caption: `poisoned (${x.kind}), label ${name(x.label)}` })),
+    ];
+    const examples = join(r.runDir, 'examples.png');
+    if (cells.length) saveImageGrid(examples, cells, { columns: picked.length, scale: 3, padding: 2 });
+    const poisonPath = join(r.runDir, 'poison.json');
+    io.out.write([`poison:   ${poisonPath} (${p.records.length} records under "indices")`, `images:   ${idx.images}`, `labels:   ${idx.labels}`, ...(cells.length ? [`examples: ${examples}`] : [])].join('\n') + '\n');
+  } finally {
+    ctx.dispose();
+  }
   return 0;
 }
 
 export async function train(cfg: ExperimentConfig, o: EngineOptions, io: Io): Promise<number> {
-  const r = await runExperiment(cfg, { ...engineIo(io, o), until: 'train', force: o.force, resume: o.force ? false : (o.resume ?? true) });
+  const r = await runExperiment(cfg, { ...runOptions(io, o), targets: ['train', 'baseline'] });
   if (r.skipped.length) io.out.write(`skipped (up to date): ${r.skipped.join(', ')}\n`);
-  io.out.write(`model:    ${join(r.runDir, 'model.safetensors')}\n`);
-  if (cfg.baseline) io.out.write(`baseline: ${join(r.runDir, 'baseline.safetensors')}\n`);
+  io.out.write(`model:    ${join(r.runDir, MODEL_FILES.train)}\n`);
+  if (cfg.baseline) io.out.write(`baseline: ${join(r.runDir, MODEL_FILES.baseline)}\n`);
   return 0;
 }
 
@@ -121,6 +123,7 @@ function recordedArchitecture(file: string): string | undefined {
   }
 }
 
+/** `abstain certify --model FILE`: the certify and report stages, with the user's weights in place of the train stage. */
 export async function certify(
   modelFile: string,
   archGiven: boolean,
@@ -131,75 +134,24 @@ export async function certify(
   // --arch wins; else the architecture the file records (models saved by abstain do).
   const recorded = archGiven ? undefined : recordedArchitecture(modelFile);
   if (!archGiven && !recorded && existsSync(modelFile)) throw new CliError(`${modelFile} records no architecture; give --arch (see abstain certify --help)`);
-  const cfg = overridesFor(recorded);
-  const { log, progress } = engineIo(io, o);
+  const cfg = { ...overridesFor(recorded), baseline: false };
   const data = evalData(cfg);
-  const model = loadUserModel(modelFile, cfg.model.architecture, { shape: data.clean.shape, numClasses: data.clean.numClasses, name: cfg.data.dataset });
-  const runDir = join(cfg.outDir, cfg.name);
-  mkdirSync(runDir, { recursive: true });
-  writeJsonAtomic(join(runDir, 'config.json'), { config: cfg, seed: cfg.seed, versions: defaultVersions({ libtorch: torchVersion() }), model: resolve(modelFile) });
-  log(`certify: ${modelFile} (${cfg.model.architecture}) on ${data.clean.length} ${cfg.data.dataset} test inputs, clean and triggered`);
-  const certs: Partial<Record<CertifierName, CertSets>> = {};
-  const timings: Record<string, number> = {};
-  for (const kind of cfg.certify.kinds) {
-    const t0 = Date.now();
-    const one = (name: 'clean' | 'trigger', ds: typeof data.clean) =>
-      certifySet(cfg, kind, { name, model, data: ds }, { file: join(runDir, `certs-${name}-${kind}.jsonl`), resume: !o.force, progress, log });
-    certs[kind] = { clean: await one('clean', data.clean), trigger: await one('trigger', data.triggered) };
-    timings[`certify-${kind}`] = Number(((Date.now() - t0) / 1000).toFixed(2));
-  }
-  const predictions = { clean: modelPredictions(model, data.clean), trigger: modelPredictions(model, data.triggered) };
-  const { summary, table } = await writeRunReport(runDir, cfg, certs, { predictions, data, timings, title: `abstain certify: ${modelFile}` });
-  io.out.write(table + '\n' + headline(summary));
-  io.out.write(`summary: ${join(runDir, 'summary.json')}\nreport:  ${join(runDir, 'report.html')}\n`);
+  // A wrong --arch or data set is one clear line here, before any run folder is touched.
+  loadUserModel(modelFile, cfg.model.architecture, { shape: data.clean.shape, numClasses: data.clean.numClasses, name: cfg.data.dataset }).dispose();
+  engineIo(io, o).log(`certify: ${modelFile} (${cfg.model.architecture}) on ${data.clean.length} ${cfg.data.dataset} test inputs, clean and triggered`);
+  const r = await runExperiment(cfg, { ...runOptions(io, o), targets: ['certify', 'report'], provided: { train: modelFile }, title: `abstain certify: ${modelFile}` });
+  io.out.write(r.table + '\n' + headline(r.summary));
+  io.out.write(`summary: ${join(r.runDir, 'summary.json')}\nreport:  ${join(r.runDir, 'report.html')}\n`);
   return 0;
 }
 
+/** `abstain report RUNDIR`: the report stage alone, from the certificates already in the folder. */
 export async function report(runDir: string, o: EngineOptions, io: Io): Promise<number> {
   const { cfg, doc } = readRunConfig(runDir);
-  const { log } = engineIo(io, o);
-  const certs: Partial<Record<CertifierName, CertSets>> = {};
-  for (const kind of cfg.certify.kinds) {
-    const file = (set: string) => join(runDir, `certs-${set}-${kind}.jsonl`);
-    const missing = ['clean', 'trigger'].filter((s) => !existsSync(file(s)));
-    if (missing.length) throw new CliError(`${runDir}: missing ${missing.map((s) => `certs-${s}-${kind}.jsonl`).join(' and ')}; run the certify stage first (abstain run, or abstain certify)`);
-    certs[kind] = {
-      clean: readCertificatesJsonl(file('clean')),
-      trigger: readCertificatesJsonl(file('trigger')),
-      baseline: cfg.baseline && existsSync(file('baseline')) ? readCertificatesJsonl(file('baseline')) : undefined,
-    };
-  }
-  // The plain models' predictions (clean accuracy) and the example images need the data and the
-  // weights; without them the report still builds, with accuracy taken from the certificates.
-  let data: ReturnType<typeof evalData> | undefined;
-  const predictions: { clean?: number[]; trigger?: number[]; baseline?: number[] } = {};
-  try {
-    data = evalData(cfg);
-    const modelFile = typeof doc.model === 'string' ? doc.model : join(runDir, 'model.safetensors');
-    if (existsSync(modelFile)) {
-      const m = loadUserModel(modelFile, cfg.model.architecture, { shape: data.clean.shape, numClasses: data.clean.numClasses, name: cfg.data.dataset });
-      predictions.clean = modelPredictions(m, data.clean);
-      predictions.trigger = modelPredictions(m, data.triggered);
-      m.dispose();
-    }
-    const baselineFile = join(runDir, 'baseline.safetensors');
-    if (existsSync(baselineFile)) {
-      const m = loadUserModel(baselineFile, cfg.model.architecture, { shape: data.clean.shape, numClasses: data.clean.numClasses, name: cfg.data.dataset });
-      predictions.baseline = modelPredictions(m, data.clean);
-      m.dispose();
-    }
-  } catch (e) {
-    log(`report: ${(e as Error).message}; accuracy is taken from the certificates and the example grid is left out`);
-  }
-  // The timings of the run that made the certificates stay in the rebuilt summary.
-  let timings: Record<string, number> | undefined;
-  try {
-    timings = (JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as { timings?: Record<string, number> }).timings;
-  } catch {
-    timings = undefined;
-  }
-  const { summary, table } = await writeRunReport(runDir, cfg, certs, { predictions, data, timings });
-  io.out.write(table + '\n' + headline(summary));
-  io.out.write(`summary: ${join(runDir, 'summary.json')}\nreport:  ${join(runDir, 'report.html')}\n`);
+  const provided = (doc.provided ?? {}) as Record<string, string>;
+  const here = { ...cfg, outDir: join(runDir, '..'), name: join(runDir).split(/[\\/]/).filter(Boolean).pop()! };
+  const r = await runExperiment(here, { ...runOptions(io, o), targets: ['report'], only: true, provided });
+  io.out.write(r.table + '\n' + headline(r.summary));
+  io.out.write(`summary: ${join(r.runDir, 'summary.json')}\nreport:  ${join(r.runDir, 'report.html')}\n`);
   return 0;
 }

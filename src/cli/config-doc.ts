@@ -2,7 +2,8 @@
 // so the reference cannot drift from what is validated. scripts/gen-config-doc.mjs writes it; a
 // test checks that the committed file is current.
 import { stringify as toYaml } from 'yaml';
-import { describeAllowed, fieldSchema, leafFields, loadConfig } from '../config/index.js';
+import { describeAllowed, fieldSchema, leafFields, loadConfig, KIND_FIELDS } from '../config/index.js';
+import { aliases } from './options.js';
 
 const cell = (s: string) => s.replaceAll('|', '\\|').replaceAll('\n', ' ');
 
@@ -41,7 +42,19 @@ export function configReference(): string {
       if (parent) out.push(fieldSchema(parent)?.description ?? '', '');
       out.push('| field | allowed | default | what it does |', '| --- | --- | --- | --- |');
     }
-    out.push(`| \`${path}\` | ${cell(describeAllowed(s))} | \`${cell(JSON.stringify(s.default))}\` | ${cell(s.description ?? '')} |`);
+    const flag = s.alias ? ` Flag: \`--${s.alias}\`.` : '';
+    out.push(`| \`${path}\` | ${cell(describeAllowed(s))} | \`${cell(JSON.stringify(s.default))}\` | ${cell(s.description ?? '')}${flag} |`);
+  }
+  out.push('', '## Flags', '', 'The friendly flags, each declared by the fields it sets (`alias` in the schema); every field is also `--<dotted path> VALUE` and `--set <path>=VALUE`.', '', '| flag | sets |', '| --- | --- |');
+  for (const a of aliases()) out.push(`| \`--${a.flag}\` | ${a.paths.map((p) => `\`${p}\``).join(', ')} |`);
+  out.push('', '## Kinds (the catalog)', '', 'Each kind is picked by the field named, and its own options are the field group of its name (e.g. `certify.smoothing`).');
+  for (const [field, f] of KIND_FIELDS) {
+    out.push('', `### ${f.noun}s (\`${field}\`)`, '');
+    if (!f.names.length) {
+      out.push('None yet.');
+      continue;
+    }
+    out.push('| kind | what it is |', '| --- | --- |', ...f.names.map((n) => `| \`${n}\` | ${cell(f.get(n).description)} |`));
   }
   out.push('', '## The defaults as YAML', '', '```yaml', toYaml(loadConfig()).trimEnd(), '```', '');
   return out.join('\n').replace(/\n{3,}/g, '\n\n');

@@ -10,10 +10,11 @@ import { defaultVersions } from '../report/summary.js';
 import { EXIT, UsageError, processIo, type Io } from './io.js';
 import { addConfigOptions, type ConfigFlags } from './options.js';
 import { SCALES } from './reproduce-grid.js';
+import { ATTACKS, CERTIFIERS } from '../catalog/index.js';
 import { DEMO_CONFIG, DEMO_QUICK_CONFIG } from './demo.js';
 
 /** Errors whose message is written for the user (one line naming the input and the fix). */
-const USER_ERRORS = new Set(['CliError', 'DataError', 'PoisonConfigError', 'NativeLoadError', 'SafetensorsError', 'RangeError']);
+const USER_ERRORS = new Set(['CliError', 'DataError', 'PoisonConfigError', 'NativeLoadError', 'SafetensorsError', 'RangeError', 'UnknownKindError', 'RunFolderError', 'CertificateFileError']);
 
 const ENGINE_HELP = `
 Exit codes: 0 ok, 1 failure, 2 bad usage, 130 interrupted (Ctrl-C; state is saved, run again to continue).
@@ -169,10 +170,11 @@ Example:
       .addOption(new Option('--scale <scale>', 'grid size').choices(Object.keys(SCALES)).default('small'))
       .option('--out <dir>', 'the folder that holds every cell (default runs/reproduce-<scale>)')
       .option('--datasets <list>', 'only these data sets (comma-separated)', list('--datasets'))
-      .option('--attacks <list>', 'only these attacks: uncertainty, boundary, badnets', list('--attacks'))
+      .option('--attacks <list>', `only these attacks: ${ATTACKS.names.join(', ')}`, list('--attacks'))
       .option('--rates <list>', 'only these poison rates, e.g. 0.01,0.05', numberList('--rates'))
-      .option('--certifiers <list>', 'only these certifiers: smoothing, ibp, crown (or settings like smoothing-0.25)', list('--certifiers'))
-      .option('--sigmas <list>', 'smoothing σ values instead of 0.12,0.25,0.5', numberList('--sigmas'))
+      .option('--certifiers <list>', `only these certifiers: ${CERTIFIERS.names.join(', ')} (or settings like smoothing-0.25, ibp-0.2)`, list('--certifiers'))
+      .option('--sigmas <list>', 'values of σ for the certifiers with a σ axis (smoothing) instead of the catalog\'s', numberList('--sigmas'))
+      .option('--epsilons <list>', 'values of ε for the certifiers with an ε axis (ibp, crown, ...) instead of the catalog\'s', numberList('--epsilons'))
       .option('--list', 'list the cells and exit');
     const flags: ConfigFlags = addConfigOptions(cmd, { noOut: true });
     engineOptions(cmd, { resume: true, force: true });
@@ -180,9 +182,9 @@ Example:
 Scales:
 ${scales}
 Config flags (e.g. --epochs 1 --n 200) change every cell; the grid's own axes (data set, attack, rate, certifier) always win.`);
-    withHelp(cmd).action(async (o: EngineFlags & { scale: 'smoke' | 'small' | 'full'; out?: string; datasets?: string[]; attacks?: string[]; rates?: number[]; certifiers?: string[]; sigmas?: number[]; list?: boolean }) => {
+    withHelp(cmd).action(async (o: EngineFlags & { scale: 'smoke' | 'small' | 'full'; out?: string; datasets?: string[]; attacks?: string[]; rates?: number[]; certifiers?: string[]; sigmas?: number[]; epsilons?: number[]; list?: boolean }) => {
       const { reproduce } = await import('./reproduce.js');
-      done(await reproduce({ ...o, filter: { datasets: o.datasets, attacks: o.attacks, rates: o.rates, certifiers: o.certifiers, sigmas: o.sigmas } }, flags.overrides(), io));
+      done(await reproduce({ ...o, filter: { datasets: o.datasets, attacks: o.attacks, rates: o.rates, certifiers: o.certifiers, sigmas: o.sigmas, epsilons: o.epsilons } }, flags.overrides(), io));
     });
   }
 

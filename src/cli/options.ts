@@ -28,48 +28,28 @@ export class ConfigFlags {
   }
 }
 
-interface Alias {
-  flags: string;
+/** A friendly flag (`--sigma`): the fields of the schema that carry its alias, all set together. */
+export interface Alias {
+  flag: string;
   paths: string[];
-  help: string;
-  /** Leave the schema's default out of the help line (it depends on the command). */
-  noDefault?: boolean;
 }
 
-/** The friendly flags; each sets one or more dotted config fields. */
-export const ALIASES: Alias[] = [
-  { flags: '--dataset <name>', paths: ['data.dataset'], help: 'data set' },
-  { flags: '--data-dir <dir>', paths: ['data.dataDir'], help: 'folder with the data set files (cifar10 needs it)' },
-  { flags: '--train-limit <n>', paths: ['data.trainLimit'], help: 'use a stratified sample of n training images (0: all)' },
-  { flags: '--arch <name>', paths: ['model.architecture'], help: 'network architecture' },
-  { flags: '--attack <kind>', paths: ['attack.kind'], help: 'poisoning attack' },
-  { flags: '--rate <rho>', paths: ['attack.rate'], help: 'poison rate (0.01 = 1%)' },
-  { flags: '--labels <how>', paths: ['attack.labels'], help: 'uncertainty attack: labels of the poisoned copies' },
-  { flags: '--trigger <kind>', paths: ['attack.trigger.kind'], help: 'trigger kind' },
-  { flags: '--trigger-size <px>', paths: ['attack.trigger.size'], help: 'patch trigger: side in pixels' },
-  { flags: '--trigger-position <where>', paths: ['attack.trigger.position'], help: 'patch trigger: position' },
-  { flags: '--trigger-content <pattern>', paths: ['attack.trigger.content'], help: 'trigger pattern' },
-  { flags: '--objective <name>', paths: ['train.objective'], help: 'training objective' },
-  { flags: '--sigma <s>', paths: ['train.sigma', 'certify.smoothing.sigma'], help: 'Gaussian noise: training and smoothing σ' },
-  { flags: '--epsilon <e>', paths: ['train.epsilon', 'certify.ibp.epsilon', 'certify.crown.epsilon'], help: 'L∞ radius: IBP/CROWN-IBP training and IBP/CROWN certification' },
-  { flags: '--epochs <n>', paths: ['train.epochs'], help: 'training epochs' },
-  { flags: '--batch-size <n>', paths: ['train.batchSize'], help: 'training batch size' },
-  { flags: '--lr <rate>', paths: ['train.optimizer.lr'], help: 'learning rate' },
-  { flags: '--certifier <list>', paths: ['certify.kinds'], help: 'certifiers, comma-separated' },
-  { flags: '--n <count>', paths: ['certify.smoothing.n'], help: 'smoothing: estimation samples' },
-  { flags: '--n0 <count>', paths: ['certify.smoothing.n0'], help: 'smoothing: selection samples' },
-  { flags: '--alpha <p>', paths: ['certify.smoothing.alpha'], help: 'smoothing: failure probability' },
-  { flags: '--test-inputs <n>', paths: ['eval.testInputs'], help: 'test inputs certified, clean and triggered each (0: all)' },
-  { flags: '--seed <n>', paths: ['seed'], help: 'seed for every random choice' },
-  { flags: '--name <name>', paths: ['name'], help: 'run name (the run folder is outDir/name)', noDefault: true },
-];
-
-const aliasName = (flags: string) => flags.split(' ')[0].slice(2);
+/** The aliases, read from the schema (each field names its own, see src/catalog/schema-kit.ts), in schema order. */
+export function aliases(): Alias[] {
+  const byFlag = new Map<string, string[]>();
+  for (const [path, s] of leafFields()) {
+    if (!s.alias) continue;
+    byFlag.set(s.alias, [...(byFlag.get(s.alias) ?? []), path]);
+  }
+  return [...byFlag].map(([flag, paths]) => ({ flag, paths }));
+}
 
 function aliasHelp(a: Alias): string {
-  const s = fieldSchema(a.paths[0]);
-  if (!s) return a.help;
-  return `${a.help} (${describeAllowed(s)}${a.noDefault ? '' : `; default ${JSON.stringify(s.default)}`})`;
+  const s = fieldSchema(a.paths[0])!;
+  const what = (s.description ?? '').replace(/\.$/, '');
+  const sets = a.paths.length > 1 ? `; sets ${a.paths.join(', ')}` : ` (${a.paths[0]})`;
+  const def = a.flag === 'name' ? '' : `; default ${JSON.stringify(s.default)}`;
+  return `${what}${sets}: ${describeAllowed(s)}${def}`;
 }
 
 /** The run folder `--out DIR` as the config's outDir and name. */
@@ -101,9 +81,10 @@ export function addConfigOptions(cmd: Command, choices: ConfigOptionChoices = {}
       }),
     );
   }
-  for (const a of ALIASES) {
+  const all = aliases();
+  for (const a of all) {
     cmd.addOption(
-      new Option(a.flags, aliasHelp(a)).helpGroup(group).argParser((v: string) => {
+      new Option(`--${a.flag} <value>`, aliasHelp(a)).helpGroup(group).argParser((v: string) => {
         for (const p of a.paths) flags.push(p, v);
         return v;
       }),
@@ -122,7 +103,7 @@ export function addConfigOptions(cmd: Command, choices: ConfigOptionChoices = {}
     }),
   );
   // Every leaf field under its own dotted name, hidden from --help (config --explain lists them).
-  const taken = new Set([...ALIASES.map((a) => aliasName(a.flags)), 'out', 'set', 'baseline']);
+  const taken = new Set([...all.map((a) => a.flag), 'out', 'set', 'baseline']);
   for (const [path] of leafFields()) {
     if (taken.has(path)) continue;
     cmd.addOption(

@@ -1,123 +1,96 @@
-// The paper's experiment grid for `abstain reproduce`: data sets × attacks × certifiers × poison
-// rates, at three scales. Each cell is an ordinary experiment config (and run folder), so the grid
-// resumes cell by cell. Certifier settings follow the paper: randomized smoothing at σ 0.12, 0.25
-// and 0.5 (each model trained with Gaussian noise of its own σ), and IBP / CROWN at ε 0.1 on
-// models trained with IBP / CROWN-IBP.
-import type { CertifierName, Overrides } from '../config/index.js';
+// The paper's experiment grid for `abstain reproduce`: data sets × attacks × certifier settings
+// × poison rates, at three scales. The axes come from the catalog: the data sets and attacks
+// marked for the grid, and each certifier's settings (smoothing at σ 0.12, 0.25 and 0.5 on
+// Gaussian-trained victims; IBP and CROWN at ε 0.1 on IBP / CROWN-IBP-trained victims). Each cell
+// is an ordinary experiment config (and run folder), so the grid resumes cell by cell.
+import { ATTACKS, CERTIFIERS, DATASETS, type GridSetting, type Overrides, type ScaleName } from '../catalog/index.js';
+import { CliError } from './io.js';
 
 export const GRID_RATES = [0.001, 0.005, 0.01, 0.05];
-export const GRID_ATTACKS = ['uncertainty', 'boundary', 'badnets'] as const;
-export const GRID_SIGMAS = [0.12, 0.25, 0.5];
-export const GRID_EPSILON = 0.1;
 
-/** One certifier column of the grid: how the victim trains and what certifies it. */
-export interface CertifierSetting {
-  /** Folder-name part: smoothing-0.25, ibp-0.1, crown-0.1. */
-  id: string;
-  /** The results table's certifier column. */
-  label: string;
-  family: CertifierName;
-  overrides: Overrides;
-}
-
-export function smoothingSetting(sigma: number): CertifierSetting {
-  return {
-    id: `smoothing-${sigma}`,
-    label: `smoothing σ=${sigma}`,
-    family: 'smoothing',
-    overrides: { 'train.objective': 'gaussian', 'train.sigma': sigma, 'certify.kinds': ['smoothing'], 'certify.smoothing.sigma': sigma },
-  };
-}
-
-export function boundSetting(kind: 'ibp' | 'crown', epsilon: number): CertifierSetting {
-  const objective = kind === 'ibp' ? 'ibp' : 'crown-ibp';
-  return {
-    id: `${kind}-${epsilon}`,
-    label: `${kind} ε=${epsilon} (${objective} training)`,
-    family: kind,
-    overrides: { 'train.objective': objective, 'train.epsilon': epsilon, 'certify.kinds': [kind], [`certify.${kind}.epsilon`]: epsilon },
-  };
+/** One certifier column of the grid: its catalog name and setting. */
+export interface CertifierSetting extends GridSetting {
+  /** The certifier's catalog name. */
+  family: string;
 }
 
 export interface Scale {
-  name: 'smoke' | 'small' | 'full';
+  name: ScaleName;
   description: string;
-  datasets: string[];
-  attacks: string[];
+  /** The axes; absent: what the catalog marks for the grid. */
+  datasets?: string[];
+  attacks?: string[];
+  /** Certifier setting ids (smoothing-0.25); absent: every default-grid certifier at its default values. */
+  certifiers?: string[];
   rates: number[];
-  certifiers: CertifierSetting[];
   /** Config fields shared by every cell (sizes: training set, epochs, inputs, n). */
   base: Overrides;
-  /** Per data set: the architecture (and anything else the data set needs). */
-  perDataset: Record<string, Overrides>;
-  /** Per certifier family: sizes that differ (certified training costs far more per sample). */
-  perCertifier?: Partial<Record<CertifierName, Overrides>>;
 }
 
-const ARCH: Record<string, Overrides> = {
-  mnist: { 'model.architecture': 'mnist-small' },
-  'fashion-mnist': { 'model.architecture': 'mnist-small' },
-  cifar10: { 'model.architecture': 'cifar-resnet' },
-  synthetic: { 'model.architecture': 'mlp' },
-};
+/** The settings of a certifier for the given values of its grid parameter (default: the catalog's). */
+export function certifierSettings(name: string, values?: number[]): CertifierSetting[] {
+  const grid = CERTIFIERS.get(name).grid;
+  return (values ?? grid.values).map((v) => ({ family: name, ...grid.setting(v) }));
+}
 
-const allCertifiers = (): CertifierSetting[] => [...GRID_SIGMAS.map(smoothingSetting), boundSetting('ibp', GRID_EPSILON), boundSetting('crown', GRID_EPSILON)];
+/** A setting id such as smoothing-0.3 or ibp-0.2: a certifier and a value of its grid parameter. */
+export function settingFromId(id: string): CertifierSetting {
+  for (const name of CERTIFIERS.names) {
+    if (id === name) continue;
+    if (id.startsWith(`${name}-`)) {
+      const v = Number(id.slice(name.length + 1));
+      if (Number.isFinite(v) && v > 0) return certifierSettings(name, [v])[0];
+    }
+  }
+  throw new CliError(`certifier setting "${id}" is unknown; use a certifier (${CERTIFIERS.names.join(', ')}) or <certifier>-<value>, e.g. smoothing-0.25 or ibp-0.1`);
+}
 
-export const SCALES: Record<Scale['name'], Scale> = {
+const defaultCertifiers = (): CertifierSetting[] => CERTIFIERS.names.filter((n) => CERTIFIERS.get(n).inDefaultGrid).flatMap((n) => certifierSettings(n));
+
+export const SCALES: Record<ScaleName, Scale> = {
   // Seconds: a synthetic data set, a tiny MLP, two rates, one attack, two certifiers. For tests.
   smoke: {
     name: 'smoke',
     description: 'synthetic data, MLP, 1 epoch, 20 inputs, n 100: a few seconds per cell (for tests)',
     datasets: ['synthetic'],
     attacks: ['uncertainty'],
+    certifiers: ['smoothing-0.25', 'ibp-0.1'],
     rates: [0.01, 0.05],
-    certifiers: [smoothingSetting(0.25), boundSetting('ibp', GRID_EPSILON)],
     base: {
       'data.trainLimit': 1000,
       'data.testLimit': 100,
       'train.epochs': 1,
       'train.batchSize': 64,
-      'train.epsilonRampEpochs': 1,
+      'train.ibp.epsilonRampEpochs': 1,
+      'train.crown-ibp.epsilonRampEpochs': 1,
       'eval.testInputs': 20,
       'certify.smoothing.n0': 20,
       'certify.smoothing.n': 100,
       'certify.smoothing.batchSize': 500,
     },
-    perDataset: ARCH,
   },
   // The whole grid (MNIST and Fashion-MNIST, 3 attacks, 5 certifier settings, 4 rates: 120 cells)
-  // on 2 cores within 2 hours: reduced training sets, epochs, inputs and n; certified training
-  // (IBP, and CROWN-IBP above all) costs far more per sample, so those cells train on fewer
-  // images. The time estimate is in docs/cli.md.
+  // on 2 cores within 2 hours: 4 epochs, 200 inputs, smoothing n 1,000; certified training trains
+  // on fewer images (the certifier settings' own sizes). The time estimate is in docs/cli.md.
   small: {
     name: 'small',
     description: 'MNIST and Fashion-MNIST, 120 cells: full training sets (IBP 20,000, CROWN-IBP 5,000 images), 4 epochs, 200 inputs, smoothing n 1,000; under 2 hours on 2 cores',
-    datasets: ['mnist', 'fashion-mnist'],
-    attacks: [...GRID_ATTACKS],
     rates: GRID_RATES,
-    certifiers: allCertifiers(),
     base: {
       'data.trainLimit': 0,
       'train.epochs': 4,
-      'train.epsilonRampEpochs': 2,
+      'train.ibp.epsilonRampEpochs': 2,
+      'train.crown-ibp.epsilonRampEpochs': 2,
       'eval.testInputs': 200,
       'certify.smoothing.n0': 50,
       'certify.smoothing.n': 1000,
-    },
-    perDataset: ARCH,
-    perCertifier: {
-      ibp: { 'data.trainLimit': 20000 },
-      crown: { 'data.trainLimit': 5000 },
     },
   },
   // The paper's sizes: full training sets, 10 epochs, 500 inputs, n 100,000 (days on 2 cores).
   full: {
     name: 'full',
     description: "the paper's sizes: full training sets, 10 epochs, 500 inputs, smoothing n 100,000 (days on 2 cores; a GPU-less workstation needs a week)",
-    datasets: ['mnist', 'fashion-mnist'],
-    attacks: [...GRID_ATTACKS],
     rates: GRID_RATES,
-    certifiers: allCertifiers(),
     base: {
       'data.trainLimit': 0,
       'train.epochs': 10,
@@ -125,7 +98,6 @@ export const SCALES: Record<Scale['name'], Scale> = {
       'certify.smoothing.n0': 100,
       'certify.smoothing.n': 100000,
     },
-    perDataset: ARCH,
   },
 };
 
@@ -137,7 +109,7 @@ export interface GridCell {
   attack: string;
   rate: number;
   certifier: CertifierSetting;
-  /** The data set's and certifier's own fields (architecture, sizes): after the scale's base, before the user's flags. */
+  /** The data set's and certifier setting's own fields (architecture, sizes): after the scale's base, before the user's flags. */
   datasetDefaults: Overrides;
   /** The grid's axes: applied last, on top of the user's flags. */
   overrides: Overrides;
@@ -147,19 +119,31 @@ export interface GridFilter {
   datasets?: string[];
   attacks?: string[];
   rates?: number[];
-  /** Certifier families (smoothing, ibp, crown) or setting ids (smoothing-0.25). */
+  /** Certifiers (smoothing, ibp) or setting ids (smoothing-0.25). */
   certifiers?: string[];
+  /** Values of the certifiers' grid parameters instead of the catalog's (--sigmas, --epsilons). */
   sigmas?: number[];
+  epsilons?: number[];
 }
 
 /** The cells of a scale, in an order that trains each baseline once before the cells that reuse it. */
 export function gridCells(scale: Scale, f: GridFilter = {}): GridCell[] {
-  const datasets = f.datasets?.length ? f.datasets : scale.datasets;
-  const attacks = f.attacks?.length ? f.attacks : scale.attacks;
+  for (const d of f.datasets ?? []) DATASETS.get(d);
+  for (const a of f.attacks ?? []) ATTACKS.get(a);
+  const datasets = f.datasets?.length ? f.datasets : (scale.datasets ?? DATASETS.names.filter((n) => DATASETS.get(n).inDefaultGrid));
+  const attacks = f.attacks?.length ? f.attacks : (scale.attacks ?? ATTACKS.names.filter((n) => ATTACKS.get(n).inDefaultGrid));
   const rates = f.rates?.length ? f.rates : scale.rates;
-  let certifiers = scale.certifiers;
-  if (f.sigmas?.length) certifiers = [...certifiers.filter((c) => c.family !== 'smoothing'), ...f.sigmas.map(smoothingSetting)];
-  if (f.certifiers?.length) certifiers = certifiers.filter((c) => f.certifiers!.includes(c.family) || f.certifiers!.includes(c.id));
+  let certifiers: CertifierSetting[];
+  if (f.certifiers?.length) {
+    certifiers = f.certifiers.flatMap((c) => (CERTIFIERS.has(c) ? certifierSettings(c) : [settingFromId(c)]));
+  } else certifiers = scale.certifiers ? scale.certifiers.map(settingFromId) : defaultCertifiers();
+  // --sigmas / --epsilons replace the values of every chosen certifier with that grid parameter
+  const values = { sigma: f.sigmas, epsilon: f.epsilons };
+  const families = [...new Set(certifiers.map((c) => c.family))];
+  certifiers = families.flatMap((name) => {
+    const v = values[CERTIFIERS.get(name).grid.parameter];
+    return v?.length ? certifierSettings(name, v) : certifiers.filter((c) => c.family === name);
+  });
   const cells: GridCell[] = [];
   for (const dataset of datasets) {
     for (const certifier of certifiers) {
@@ -171,13 +155,8 @@ export function gridCells(scale: Scale, f: GridFilter = {}): GridCell[] {
             attack,
             rate,
             certifier,
-            datasetDefaults: { ...(scale.perDataset[dataset] ?? {}), ...(scale.perCertifier?.[certifier.family] ?? {}) },
-            overrides: {
-              'data.dataset': dataset,
-              'attack.kind': attack,
-              'attack.rate': rate,
-              ...certifier.overrides,
-            },
+            datasetDefaults: { 'model.architecture': DATASETS.get(dataset).architecture, ...(certifier.sizes?.[scale.name] ?? {}) },
+            overrides: { 'data.dataset': dataset, 'attack.kind': attack, 'attack.rate': rate, ...certifier.overrides },
           });
         }
       }

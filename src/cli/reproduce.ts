@@ -3,16 +3,15 @@
 // (results.md, results.html, printed too), the fallback/certified-wrong vs poison rate plot and
 // report.html.
 //
-// The unpoisoned baseline does not depend on the attack or the poison rate, so it is trained and
-// certified once per (data set, certifier setting) and copied into the other cells' folders from
-// a cache (<out>/baselines/<key>/), with the stage hashes runExperiment checks.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+// Stages that do not depend on the poison (the unpoisoned baseline and its certificates) are the
+// same in many cells: the runner keeps them in a cache (<out>/cache/) keyed by their stage hash,
+// so each is computed once per grid.
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
-import { canonicalJson, deploymentRadiusFor, loadConfig, type ExperimentConfig, type Overrides } from '../config/index.js';
-import { runExperiment } from '../pipeline/experiment.js';
-import { stageHash } from '../pipeline/stages.js';
-import { radiusKey } from '../pipeline/metrics.js';
+import { CERTIFIERS } from '../catalog/index.js';
+import { deploymentRadiusFor, loadConfig, type ExperimentConfig, type Overrides } from '../config/index.js';
+import { runExperiment } from '../experiment/index.js';
+import { radiusKey } from '../pipeline/index.js';
 import { reproduceHtml, reproduceMarkdown, summaryFile, writeReport, type RatePoint, type ReproduceRow } from '../report/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import { engineIo, type EngineOptions } from './commands.js';
@@ -35,7 +34,7 @@ interface PlannedCell {
 /** Every cell's validated config (all checked before any work starts). */
 export function planGrid(o: Pick<ReproduceOptions, 'scale' | 'out' | 'filter'>, user: Overrides): { scale: Scale; out: string; cells: PlannedCell[] } {
   const scale = SCALES[o.scale];
-  if (!scale) throw new CliError(`--scale ${o.scale}: unknown; use smoke, small or full`);
+  if (!scale) throw new CliError(`--scale ${o.scale}: unknown; use ${Object.keys(SCALES).join(', ')}`);
   const out = o.out ?? join('runs', `reproduce-${scale.name}`);
   const cells = gridCells(scale, o.filter);
   if (!cells.length) throw new CliError('reproduce: the filters leave no cell of the grid; check --datasets, --attacks, --rates and --certifiers');
@@ -45,47 +44,6 @@ export function planGrid(o: Pick<ReproduceOptions, 'scale' | 'out' | 'filter'>, 
     cfg: loadConfig({}, { ...scale.base, ...cell.datasetDefaults, ...rest, ...cell.overrides, outDir: out, name: cell.name }),
   }));
   return { scale, out, cells: planned };
-}
-
-/** The baseline cache key: everything the baseline model and its certificates depend on. */
-function baselineKey(cfg: ExperimentConfig): string {
-  const pick = { seed: cfg.seed, data: cfg.data, model: cfg.model, train: cfg.train, certify: cfg.certify, testInputs: cfg.eval.testInputs, trigger: cfg.attack.trigger };
-  return createHash('sha256').update(canonicalJson(pick)).digest('hex').slice(0, 16);
-}
-
-const baselineFiles = (cfg: ExperimentConfig) => [
-  'baseline.safetensors',
-  ...cfg.certify.kinds.flatMap((k) => [`certs-baseline-${k}.jsonl`, `certs-baseline-trigger-${k}.jsonl`]),
-];
-
-/** Copies a cached baseline into the cell's folder and marks its stages done; false when there is none. */
-function useCachedBaseline(cfg: ExperimentConfig, cacheDir: string, runDir: string): boolean {
-  const files = baselineFiles(cfg);
-  if (!cfg.baseline || !files.every((f) => existsSync(join(cacheDir, f)))) return false;
-  const stagesPath = join(runDir, 'stages.json');
-  const stages: Record<string, string> = existsSync(stagesPath) ? JSON.parse(readFileSync(stagesPath, 'utf8')) : {};
-  // The hashes runExperiment records for these stages (test/cli checks that a reused baseline is skipped).
-  const want: Record<string, string> = { baseline: stageHash(cfg, 'baseline') };
-  for (const k of cfg.certify.kinds) {
-    want[`certify-${k}-baseline`] = stageHash(cfg, { certify: 'baseline' });
-    want[`certify-${k}-baseline-trigger`] = stageHash(cfg, { certify: 'baseline-trigger' });
-  }
-  if (Object.entries(want).every(([s, h]) => stages[s] === h) && files.every((f) => existsSync(join(runDir, f)))) return true;
-  mkdirSync(runDir, { recursive: true });
-  for (const f of files) copyFileSync(join(cacheDir, f), join(runDir, f));
-  writeJsonAtomic(stagesPath, { ...stages, ...want });
-  return true;
-}
-
-function fillCache(cfg: ExperimentConfig, cacheDir: string, runDir: string): void {
-  const files = baselineFiles(cfg);
-  if (!cfg.baseline || files.every((f) => existsSync(join(cacheDir, f))) || !files.every((f) => existsSync(join(runDir, f)))) return;
-  const tmp = `${cacheDir}.${process.pid}.tmp`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  for (const f of files) copyFileSync(join(runDir, f), join(tmp, f));
-  rmSync(cacheDir, { recursive: true, force: true });
-  renameSync(tmp, cacheDir);
 }
 
 export async function reproduce(o: ReproduceOptions, user: Overrides, io: Io): Promise<number> {
@@ -104,16 +62,12 @@ export async function reproduce(o: ReproduceOptions, user: Overrides, io: Io): P
   for (const [i, { cell, cfg }] of cells.entries()) {
     const t = Date.now();
     log(`[${i + 1}/${cells.length}] ${cell.name}`);
-    const cacheDir = join(out, 'baselines', baselineKey(cfg));
-    const runDir = join(out, cell.name);
-    const cached = useCachedBaseline(cfg, cacheDir, runDir);
-    if (cached) log(`baseline: reused from ${cacheDir}`);
-    const r = await runExperiment(cfg, { log, progress, force: o.force, resume: o.force ? false : (o.resume ?? true) });
-    if (!cached) fillCache(cfg, cacheDir, runDir);
+    const r = await runExperiment(cfg, { log, progress, force: o.force, resume: o.force ? false : (o.resume ?? true), cache: join(out, 'cache') });
     timings[cell.name] = { seconds: Number(((Date.now() - t) / 1000).toFixed(2)), skipped: r.skipped };
     const kind = cell.certifier.family;
     const cs = r.summary[kind];
     if (!cs) continue;
+
     const rd = radiusKey(deploymentRadiusFor(cfg, kind));
     rows.push({
       dataset: cell.dataset,
@@ -129,7 +83,7 @@ export async function reproduce(o: ReproduceOptions, user: Overrides, io: Io): P
   }
   const total = Number(((Date.now() - t0) / 1000).toFixed(1));
   writeJsonAtomic(join(out, 'timings.json'), { scale: scale.name, totalSeconds: total, cells: timings });
-  const md = `# abstain reproduce --scale ${scale.name}\n\n${scale.description}.\n\nCertified accuracy at the deployment radius (smoothing: r_d; IBP/CROWN: ε) on clean and triggered test inputs of the poisoned model; fallback and certified-wrong rates on triggered inputs.\n\n${reproduceMarkdown(rows)}`;
+  const md = `# abstain reproduce --scale ${scale.name}\n\n${scale.description}.\n\nCertified accuracy at each certifier's deployment radius r_d on clean and triggered test inputs of the poisoned model; fallback and certified-wrong rates on triggered inputs. What r_d means: ${[...new Set(cells.map((c) => c.cell.certifier.family))].map((k) => `${k}: ${CERTIFIERS.get(k).certifiedAt}`).join('; ')}.\n\n${reproduceMarkdown(rows)}`;
   writeFileAtomic(join(out, 'results.md'), md);
   const meta = summaryFile({}, { config: { scale: scale.name, description: scale.description, cells: cells.map((c) => c.cell.name) }, seed: cells[0].cfg.seed, timings: { total } });
   await writeReport(out, { summary: meta, ratePoints: points, reproduce: rows, title: `abstain reproduce --scale ${scale.name}` });

@@ -1,19 +1,13 @@
-// What `abstain certify` and `abstain report` need around the report stage
-// (src/pipeline/report-stage.ts): the evaluated inputs, a run folder's config, a headline.
+// What the CLI needs around a run folder: the evaluated inputs, a run folder's config, a headline.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, type ExperimentConfig } from '../config/index.js';
-import type { Dataset } from '../data/index.js';
-import { applyTrigger, makeTrigger } from '../poison/index.js';
-import { radiusKey, type Summary } from '../pipeline/metrics.js';
-import { evalInputs, triggerSpec } from '../pipeline/stages.js';
+import { radiusKey, type Summary } from '../pipeline/index.js';
+import { evalInputs } from '../experiment/index.js';
 import { CliError } from './io.js';
 
-/** The evaluated test inputs of a config, clean and triggered (the same ones runExperiment certifies). */
-export function evalData(cfg: ExperimentConfig): { clean: Dataset; triggered: Dataset } {
-  const clean = evalInputs(cfg);
-  return { clean, triggered: applyTrigger(clean, makeTrigger(triggerSpec(cfg), clean.shape)) };
-}
+/** The evaluated test inputs of a config, clean and triggered (the same ones a run certifies). */
+export const evalData = evalInputs;
 
 /** config.json of a run folder: the resolved config (validated again) and what else was recorded. */
 export function readRunConfig(runDir: string): { cfg: ExperimentConfig; doc: Record<string, unknown> } {
@@ -28,12 +22,11 @@ export function readRunConfig(runDir: string): { cfg: ExperimentConfig; doc: Rec
   return { cfg: loadConfig((doc.config ?? {}) as object), doc };
 }
 
-/** One line per certifier with the numbers the demo's targets are about. */
+/** One line per certifier: the share of triggered inputs sent to the fallback first, then what else happened to them. */
 export function headline(summary: Summary): string {
   const pct = (v: number | undefined) => (v === undefined ? 'n/a' : `${(100 * v).toFixed(1)}%`);
   const lines: string[] = [];
   for (const cs of Object.values(summary)) {
-    if (!cs) continue;
     const rd = radiusKey(cs.deploymentRadius);
     const base = cs.baseline ? `; unpoisoned baseline ${pct(cs.baseline.certifiedAccuracy[rd])}` : '';
     lines.push(

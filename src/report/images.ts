@@ -2,7 +2,10 @@
 // clean and triggered examples with the certifier's answer under each, as one SVG with the
 // images embedded as PNG data URIs (so the SVG and the HTML report stay self-contained).
 import { PNG } from 'pngjs';
-import type { Certificate } from '../certify/certificate.js';
+import type { CertificateCore } from '../certify/certificate.js';
+
+/** A certificate as the report shows it: the data set index when the runner recorded it. */
+type Certificate = CertificateCore & { datasetIndex?: number };
 import { esc } from './format.js';
 import { PLOT_FONT } from './vega.js';
 

@@ -2,7 +2,10 @@
 // radius, the histogram of certified radii, and fallback / certified-wrong rates against the
 // poison rate. Each takes plain data, so a user can plot their own certificates too.
 import type { TopLevelSpec } from 'vega-lite';
-import type { Certificate } from '../certify/certificate.js';
+import type { CertificateCore } from '../certify/certificate.js';
+
+/** A certificate as the report shows it: the data set index when the runner recorded it. */
+type Certificate = CertificateCore & { datasetIndex?: number };
 import { certifiedAt, type Norm } from '../certify/certificate.js';
 import type { CertifierSummary } from '../pipeline/metrics.js';
 import { renderVegaLite } from './vega.js';

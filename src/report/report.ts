@@ -1,7 +1,10 @@
 // Everything the report stage leaves in a run folder, in one call: plots/*.svg and report.html
 // (summary.json is written by writeSummary beforehand).
 import { join } from 'node:path';
-import type { Certificate, CertifierKind } from '../certify/certificate.js';
+import type { CertificateCore } from '../certify/certificate.js';
+
+/** A certificate as the report shows it: the data set index when the runner recorded it. */
+type Certificate = CertificateCore & { datasetIndex?: number };
 import { writeFileAtomic } from '../util/atomic.js';
 import { writeHtmlReport, type ReportPlot } from './html.js';
 import { cleanTriggeredGrid, type ImageData } from './images.js';
@@ -13,12 +16,13 @@ export interface CertificateSets {
   clean: readonly Certificate[];
   triggered: readonly Certificate[];
   baseline?: readonly Certificate[];
+  baselineTriggered?: readonly Certificate[];
 }
 
 export interface ReportInput {
   summary: SummaryFile;
   /** Per-certifier certificates: finer curves, the histogram and the per-input samples. */
-  certificates?: Partial<Record<CertifierKind, CertificateSets>>;
+  certificates?: Record<string, CertificateSets>;
   /** The same inputs, clean and triggered, for the example grid (captioned with the first certifier's answers). */
   examples?: { clean: readonly ImageData[]; triggered: readonly ImageData[] };
   /** Fallback and certified-wrong rates against poison rate (reproduce grids). */
@@ -39,15 +43,19 @@ export async function writeReport(runDir: string, input: ReportInput): Promise<s
   for (const cs of Object.values(input.summary.certifiers)) {
     if (!cs) continue;
     const sets = input.certificates?.[cs.certifier];
-    const norm = cs.certifier === 'smoothing' ? 'l2' : 'linf';
     // With the certificates at hand the curve is drawn on a fine grid of radii, not only the configured ones.
     const series = sets ? curvesFromCertificates(sets, Object.keys(cs.clean.certifiedAccuracy).map(Number)) : curvesFromSummary(cs);
-    const curve = await certifiedAccuracyPlot(series, { title: `${cs.certifier}: certified accuracy`, deploymentRadius: cs.deploymentRadius, norm });
+    const curve = await certifiedAccuracyPlot(series, { title: `${cs.certifier}: certified accuracy`, deploymentRadius: cs.deploymentRadius, norm: cs.norm });
     save(`certified-accuracy-${cs.certifier}.svg`, curve);
     plots.push({ title: `Certified accuracy vs radius (${cs.certifier})`, svg: curve, caption: 'Share of inputs certified correct at each radius; the dashed line is the deployment radius r_d.' });
     if (sets) {
       const hist = await radiusHistogramPlot(
-        [{ label: 'clean', certs: sets.clean }, { label: 'triggered', certs: sets.triggered }, ...(sets.baseline ? [{ label: 'baseline', certs: sets.baseline }] : [])],
+        [
+          { label: 'clean', certs: sets.clean },
+          { label: 'triggered', certs: sets.triggered },
+          ...(sets.baseline ? [{ label: 'baseline', certs: sets.baseline }] : []),
+          ...(sets.baselineTriggered ? [{ label: 'baseline + trigger', certs: sets.baselineTriggered }] : []),
+        ],
         { title: `${cs.certifier}: certified radii` },
       );
       save(`radius-histogram-${cs.certifier}.svg`, hist);
@@ -80,5 +88,6 @@ function curvesFromCertificates(sets: CertificateSets, radii: number[]) {
     { label: 'clean', points: certifiedAccuracyCurve(sets.clean, grid) },
     { label: 'triggered', points: certifiedAccuracyCurve(sets.triggered, grid) },
     ...(sets.baseline ? [{ label: 'baseline', points: certifiedAccuracyCurve(sets.baseline, grid) }] : []),
+    ...(sets.baselineTriggered ? [{ label: 'baseline + trigger', points: certifiedAccuracyCurve(sets.baselineTriggered, grid) }] : []),
   ];
 }

@@ -1,9 +1,8 @@
-// summary.json and the per-input JSONL: the results files a run leaves, written atomically so an
-// interrupted run never leaves half a file where a finished one is expected.
+// summary.json: the metrics file a run leaves, written atomically so an interrupted run never
+// leaves half a file where a finished one is expected. (Certificates: src/certify/records.ts.)
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Certificate } from '../certify/certificate.js';
 import type { Summary } from '../pipeline/metrics.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 
@@ -70,23 +69,4 @@ export function readSummary(runDir: string): SummaryFile {
   } catch (e) {
     throw new Error(`${path}: cannot read the summary (${(e as Error).message}); run the report stage first`);
   }
-}
-
-/** One certificate per line (certs-clean.jsonl, certs-trigger.jsonl). */
-export function writeCertificatesJsonl(path: string, certs: readonly Certificate[]): void {
-  writeFileAtomic(path, certs.map((c) => JSON.stringify(c) + '\n').join(''));
-}
-
-export function readCertificatesJsonl(path: string): Certificate[] {
-  const lines = readFileSync(path, 'utf8').split('\n');
-  const certs: Certificate[] = [];
-  lines.forEach((line, i) => {
-    if (!line.trim()) return;
-    try {
-      certs.push(JSON.parse(line) as Certificate);
-    } catch {
-      throw new Error(`${path}:${i + 1}: not a JSON certificate; re-run the certify stage`);
-    }
-  });
-  return certs;
 }

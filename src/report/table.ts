@@ -38,6 +38,7 @@ function certifierTable(cs: CertifierSummary): string {
   row('clean', cs.clean);
   row('triggered', cs.triggered);
   if (cs.baseline) row('baseline (unpoisoned)', cs.baseline);
+  if (cs.baselineTriggered) row('baseline + trigger', cs.baselineTriggered);
   table.push([{ content: `attack effect (clean − triggered cert. acc. @ ${rd}): ${pts(cs.attackEffect)}`, colSpan: 7 }]);
   return table.toString();
 }

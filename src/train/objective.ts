@@ -29,6 +29,13 @@ export interface Objective {
   loss(model: Module, batch: Batch, ctx: StepContext): ObjectiveResult;
 }
 
+/** What an objective kind registers under its catalog name (src/catalog/objectives.ts): its Objective from the options. */
+export interface ObjectiveEngine<O> {
+  /** The name it is registered under in the catalog. */
+  name: string;
+  objective(options: O, ctx: { numClasses: number; epochs: number }): Objective;
+}
+
 /** Cross-entropy with hard labels, or with the batch's soft targets where it has them. */
 export function classificationLoss(logits: Tensor, batch: Batch): Tensor {
   return batch.soft ? crossEntropy(logits, batch.soft) : crossEntropy(logits, batch.y);

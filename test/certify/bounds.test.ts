@@ -332,7 +332,8 @@ test('certifyIBP / certifyCROWN: certificate semantics, no counterexample to a c
       const ok = c.marginLower!.every((v) => v > 0);
       assert.equal(c.prediction, ok ? preds[i] : 'abstain');
       assert.equal(c.radius, ok ? eps : 0);
-      assert.equal(c.certified, ok && preds[i] === labels[i]);
+      assert.equal(c.vouched && c.correct, ok && preds[i] === labels[i]);
+      assert.equal(c.vouched, ok);
       if (ok) {
         verified++;
         assert.ok(attacked[i] > 0, `input ${i} verified by ${c.certifier} but PGD found margin ${attacked[i]}`);
@@ -360,8 +361,8 @@ test('largestCertifiedEps: verified at the returned eps, not at eps + tol', () =
       assert.ok(Math.abs(eps - many[i]) <= tol, `${method}: ${eps} vs batched ${many[i]}`);
       assert.ok(eps > 0 && eps < 1, `${method} input ${i}: eps ${eps}`);
       const certify = method === 'ibp' ? certifyIBP : certifyCROWN;
-      assert.equal(certify(net, xi, [preds[i]], eps)[0].certified, true, `${method}: not verified at ${eps}`);
-      assert.equal(certify(net, xi, [preds[i]], eps + tol)[0].certified, false, `${method}: verified at ${eps} + tol`);
+      assert.equal(certify(net, xi, [preds[i]], eps)[0].vouched, true, `${method}: not verified at ${eps}`);
+      assert.equal(certify(net, xi, [preds[i]], eps + tol)[0].vouched, false, `${method}: verified at ${eps} + tol`);
     }
     // a wrong label gets 0
     assert.equal(largestCertifiedEps(net, x.slice(0, 0, 1).squeeze(0), (preds[0] + 1) % 5, { method }), 0);

@@ -145,10 +145,11 @@ test('certifyMany packs full batches and equals certify on each input in turn', 
     assert.equal(c.prediction, expected[i].prediction);
     assert.equal(c.pALower, expected[i].pALower);
     assert.equal(c.radius, expected[i].radius);
-    assert.equal(c.certified, c.prediction === labels[i] && c.radius > 0);
+    assert.equal(c.vouched, c.prediction !== 'abstain' && c.radius > 0);
+    assert.equal(c.correct, c.prediction === labels[i]);
     assert.ok(c.seconds! >= 0);
   });
-  assert.ok(certs.some((c) => c.prediction === 'abstain') && certs.some((c) => c.certified));
+  assert.ok(certs.some((c) => c.prediction === 'abstain') && certs.some((c) => c.vouched && c.correct));
 });
 
 test('certification loops free every tensor they create', () => {

@@ -26,7 +26,7 @@ test('every command has help text with its options', async () => {
     assert.match(r.out, new RegExp(`Usage: abstain ${c}`), c);
     assert.ok(r.out.length > 200, c);
   }
-  assert.match((await cli('poison', '--help')).out, /--rate <rho>.*poison rate/);
+  assert.match((await cli('poison', '--help')).out, /--rate <value>\s+Poison rate/);
   assert.match((await cli('certify', '--help')).out, /--model <file>/);
   assert.match((await cli('reproduce', '--help')).out, /smoke\s+synthetic/);
   assert.equal((await cli('help', 'run')).code, 0);
@@ -99,11 +99,12 @@ test('config --explain lists every field; config --print resolves file, aliases,
   assert.equal(r.code, 0, r.err);
   const c = parseYaml(r.out);
   assert.equal(c.attack.rate, 0.02);
-  assert.equal(c.train.sigma, 0.5);
+  assert.equal(c.train.gaussian.sigma, 0.5);
   assert.equal(c.certify.smoothing.sigma, 0.5);
   assert.equal(c.attack.trigger.size, 5);
   assert.equal(c.train.optimizer.lr, 0.01);
-  assert.equal(c.train.epsilon, 0.3);
+  assert.equal(c.train.ibp.epsilon, 0.3);
+  assert.equal(c.train['crown-ibp'].epsilon, 0.3);
   assert.equal(c.certify.ibp.epsilon, 0.3);
   assert.equal(c.certify.crown.epsilon, 0.3);
   assert.deepEqual(c.certify.kinds, ['smoothing', 'crown']);

@@ -56,7 +56,7 @@ test('sources: missing files name the files, the folder and how to get them', ()
 });
 
 test('sources: an unknown source lists the known ones; bad split and limit are named', () => {
-  assert.throws(() => loadSource('imagenet', { split: 'train' }), { message: `unknown data source "imagenet"; known sources: ${SOURCES.join(', ')}` });
+  assert.throws(() => loadSource('imagenet', { split: 'train' }), { message: `unknown data source "imagenet"; known sources: ${SOURCES().join(', ')}` });
   assert.throws(() => loadSource('mnist', { split: 'val' as 'train' }), { message: 'mnist: split "val" is unknown; use train or test' });
   assert.throws(() => loadSource('mnist', { split: 'train', limit: 0 }), { message: 'mnist: limit must be a positive integer, got 0' });
 });

@@ -10,7 +10,9 @@ const cert = (label: number, prediction: number | 'abstain', radius: number): Ce
   prediction,
   radius,
   norm: 'l2',
-  certified: prediction === label && radius > 0,
+  datasetIndex: 0,
+  vouched: prediction !== 'abstain' && radius > 0,
+  correct: prediction === label,
   certifier: 'smoothing',
 });
 
@@ -75,6 +77,7 @@ test('summarizeCertifier: attack effect in points and the system mixture', () =>
   const triggered = six.map(() => cert(0, 'abstain', 0));
   const s = summarizeCertifier({
     certifier: 'smoothing',
+    norm: 'l2',
     clean: six,
     triggered,
     radii: [0, 0.25],
@@ -94,7 +97,7 @@ test('summarizeCertifier: attack effect in points and the system mixture', () =>
 
 test('summarizeCertifier with a baseline', () => {
   const s = summarizeCertifier({
-    certifier: 'ibp', clean: six, triggered: six, baseline: [cert(0, 0, 0.25)],
+    certifier: 'ibp', norm: 'linf', clean: six, triggered: six, baseline: [cert(0, 0, 0.25)],
     radii: [0.25], deploymentRadius: 0.25, triggerShares: [0], costPerRequest: 1,
   });
   assert.equal(s.baseline?.certifiedAccuracy['0.25'], 1);

@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import chisquareQuantile from '@stdlib/stats-base-dists-chisquare-quantile';
 import { makeSynthetic, type Dataset } from '../../src/data/index.js';
 import { tensor, type Tensor } from '../../src/tensor/index.js';
-import { ATTACK_NAMES, PoisonConfigError, runAttack, writePoisonJson, type PoisonResult, type TriggerSpec } from '../../src/poison/index.js';
+import { PoisonConfigError, badnets, boundary, uncertainty, writePoisonJson, type AttackOptions, type PoisonResult, type TriggerSpec } from '../../src/poison/index.js';
+
+// The attacks' engines, by their catalog names (test/catalog checks the catalog loads these very objects).
+const ENGINES = { badnets, uncertainty, boundary } as const;
+function runAttack(name: string, ds: Dataset, opts: AttackOptions & Record<string, unknown>): PoisonResult {
+  if (!Object.hasOwn(ENGINES, name)) throw new PoisonConfigError(`unknown attack "${name}"`);
+  return ENGINES[name as keyof typeof ENGINES].poison(ds, opts as never);
+}
 
 const K = 10;
 const clean = makeSynthetic({ n: 400, shape: [1, 12, 12], seed: 4 });
@@ -229,7 +236,6 @@ test('bad options give the stated one-line errors', () => {
     ['badnets', { rate: 0.1, mode: 'swap' }, 'poison mode "swap" is unknown; use add or replace'],
     ['badnets', { rate: 0.1, seed: -1 }, 'poison seed -1 must be a non-negative integer'],
     ['badnets', { rate: 0.1, trigger: { kind: 'patch', size: 13 } }, 'trigger: patch size 13 exceeds the image (12x12); use size <= 12'],
-    ['clean-label', { rate: 0.1 }, `unknown attack "clean-label"; known attacks: ${ATTACK_NAMES.join(', ')}`],
   ];
   for (const [name, o, message] of bad) {
     assert.throws(() => runAttack(name, clean, { trigger: patch(1), ...o } as never), (e: Error) => {
@@ -238,7 +244,6 @@ test('bad options give the stated one-line errors', () => {
       return true;
     });
   }
-  assert.deepEqual(ATTACK_NAMES, ['badnets', 'uncertainty', 'boundary']);
 });
 
 test('poison.json: the records under indices, the summary and config; written only on success', () => {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readCertificatesJsonl, readSummary, writeCertificatesJsonl, writeSummary } from '../../src/report/summary.js';
+import { readSummary, writeSummary } from '../../src/report/summary.js';
+import { readCertificatesJsonl, writeCertificatesJsonl } from '../../src/certify/index.js';
 import { formatTable } from '../../src/report/table.js';
 import { reproduceHtml, reproduceMarkdown } from '../../src/report/reproduce.js';
 import { fixture } from './fixture.js';
@@ -20,7 +21,7 @@ test('summary.json holds the metrics per certifier, config, seed, versions and t
   assert.equal(back.versions.node, process.version);
   assert.deepEqual(back.timings, { train: 3 });
   const s = back.certifiers.smoothing!;
-  assert.deepEqual(Object.keys(s).sort(), ['attackEffect', 'baseline', 'certifier', 'clean', 'deploymentRadius', 'system', 'triggered']);
+  assert.deepEqual(Object.keys(s).sort(), ['attackEffect', 'baseline', 'baselineTriggered', 'certifier', 'clean', 'deploymentRadius', 'norm', 'system', 'triggered']);
   for (const set of [s.clean, s.triggered, s.baseline!]) {
     for (const k of ['accuracy', 'certifiedAccuracy', 'abstainRate', 'fallbackRate', 'certifiedWrongRate', 'averageRadius']) assert.ok(k in set, k);
   }

@@ -25,7 +25,7 @@ export function fixture(): Fixture {
   const config = loadConfig({ name: 'fixture', certify: { smoothing: { n: 1000 } } });
   const summary = {
     smoothing: summarizeCertifier({
-      certifier: 'smoothing', clean, triggered, baseline,
+      certifier: 'smoothing', norm: 'l2', clean, triggered, baseline,
       radii: config.eval.radii, deploymentRadius: 0.25,
       triggerShares: config.fallback.triggerShares, costPerRequest: 2,
     }),

@@ -20,6 +20,8 @@ export const cert = (index: number, label: number, prediction: number | 'abstain
   prediction,
   radius,
   norm: 'l2',
-  certified: prediction === label && radius > 0,
+  datasetIndex: 100 + index,
+  vouched: prediction !== 'abstain' && radius > 0,
+  correct: prediction === label,
   certifier: 'smoothing',
 });

@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/index.js';
-import { runExperiment } from '../../src/pipeline/experiment.js';
+import { runExperiment } from '../../src/experiment/index.js';
 
 const outDir = mkdtempSync(join(tmpdir(), 'abstain-effect-'));
 
@@ -17,8 +17,8 @@ function config(name: string, objective: 'gaussian' | 'ibp', labels: 'soft' | 'a
     seed: 0,
     data: { dataset: 'mnist', trainLimit: 5000 },
     model: { architecture: 'mnist-small' },
-    attack: { kind: 'uncertainty', rate: 0.05, labels, trigger: { size: 5 } },
-    train: { objective, sigma: 0.25, epsilon: 0.1, epochs: 5, batchSize: 32, epsilonRampEpochs: 3 },
+    attack: { kind: 'uncertainty', rate: 0.05, trigger: { size: 5 }, uncertainty: { labels } },
+    train: { objective, gaussian: { sigma: 0.25 }, ibp: { epsilon: 0.1, epsilonRampEpochs: 3 }, epochs: 5, batchSize: 32 },
     certify: { kinds: [objective === 'gaussian' ? 'smoothing' : 'ibp'], smoothing: { sigma: 0.25, n0: 50, n: 500, alpha: 0.001 }, ibp: { epsilon: 0.1 } },
     eval: { testInputs: 100, deploymentRadius: 0.25 },
     baseline: true,

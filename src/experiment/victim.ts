@@ -1,29 +1,18 @@
-// How the victim trains, from the config: optimizer, schedule (in steps) and objective. The
-// baseline model trains the same way on the clean set.
-import type { ExperimentConfig } from '../config/index.js';
+// How the victim trains, from the config: optimizer, schedule (in steps) and the objective kind
+// (the catalog's engine). The baseline model, and any surrogate, train the same way.
+import { objectiveOptions, type ExperimentConfig } from '../config/index.js';
 import type { Dataset } from '../data/index.js';
 import type { Module } from '../nn/index.js';
 import { Adam, SGD } from '../train/optim.js';
 import { CosineAnnealingLR, StepLR } from '../train/schedule.js';
-import { gaussianObjective, standardObjective, type Objective } from '../train/objective.js';
-import { crownIbpObjective, ibpObjective } from '../train/certified.js';
+import type { Objective } from '../train/objective.js';
 import { train, type StepSchedule } from '../train/loop.js';
 import type { EpochRecord } from '../train/checkpoint.js';
+import { objectiveEngine } from './engines.js';
 
-export function objectiveFor(cfg: ExperimentConfig, numClasses: number): Objective {
-  const t = cfg.train;
-  switch (t.objective) {
-    case 'standard':
-      return standardObjective;
-    case 'gaussian':
-      return gaussianObjective(t.sigma);
-    case 'ibp':
-    case 'crown-ibp': {
-      const ramp = Math.min(1, t.epsilonRampEpochs / t.epochs);
-      const o = { epsilon: t.epsilon, numClasses, rampFraction: ramp, warmupFraction: Math.min(0.1, 1 - ramp), kappa: t.kappa, beta: t.beta };
-      return t.objective === 'ibp' ? ibpObjective(o) : crownIbpObjective(o);
-    }
-  }
+/** The configured objective kind's Objective. */
+export async function objectiveFor(cfg: ExperimentConfig, numClasses: number, kind: string = cfg.train.objective, epochs = cfg.train.epochs): Promise<Objective> {
+  return (await objectiveEngine(kind)).objective(objectiveOptions(cfg, kind), { numClasses, epochs });
 }
 
 export function scheduleFor(cfg: ExperimentConfig, stepsPerEpoch: number): StepSchedule | undefined {
@@ -47,6 +36,9 @@ export interface VictimOptions {
   progress?: boolean | 'auto';
   log?: (line: string) => void;
   label: string;
+  /** Train with this objective kind (default options) instead of the configured one, for this many epochs (a surrogate). */
+  objective?: string;
+  epochs?: number;
 }
 
 /** Trains model in place on data the way the config's victim does; returns the epoch history. */
@@ -56,14 +48,15 @@ export async function trainVictim(cfg: ExperimentConfig, model: Module, data: Da
     t.optimizer.kind === 'adam'
       ? new Adam(model.parameters(), { lr: t.optimizer.lr, weightDecay: t.optimizer.weightDecay })
       : new SGD(model.parameters(), { lr: t.optimizer.lr, momentum: t.optimizer.momentum, weightDecay: t.optimizer.weightDecay });
+  const epochs = o.epochs ?? t.epochs;
   const r = await train({
     model,
     optimizer,
-    schedule: scheduleFor(cfg, Math.ceil(data.length / t.batchSize)),
-    objective: objectiveFor(cfg, data.numClasses),
+    schedule: o.epochs === undefined ? scheduleFor(cfg, Math.ceil(data.length / t.batchSize)) : undefined,
+    objective: await objectiveFor(cfg, data.numClasses, o.objective, epochs),
     data,
     evalData,
-    epochs: t.epochs,
+    epochs,
     batchSize: t.batchSize,
     seed: cfg.seed,
     checkpointDir: o.checkpointDir,

@@ -1,0 +1,68 @@
+// The poisoning attacks: what each does, its own options (the shared ones, rate, mode and
+// trigger, sit in the config's attack section), and whether it joins the reproduce grid. The
+// run function is the `engine` of the kind's own file under src/poison/, loaded on demand.
+import type { Attack } from '../poison/attack.js';
+import { family, type KindWithOptions } from './family.js';
+import { int, noOptions, num, obj, oneOf, positive, type Static, type TObject } from './schema-kit.js';
+import { Type } from '@sinclair/typebox';
+
+export interface AttackEntry<O extends TObject = TObject> extends KindWithOptions<O> {
+  /** Availability (the fallback is flooded), integrity (wrong answers), or no attack at all. */
+  aim: 'availability' | 'integrity' | 'none';
+  /** A row of `abstain reproduce` unless the user picks the attacks. */
+  inDefaultGrid: boolean;
+  /** The attacker's surrogate model this attack needs, if any: trained by the runner on the clean training set with this objective kind. */
+  surrogate?(options: Static<O>): { objective: string; epochs: number } | undefined;
+  // The engine takes the shared options and the kind's own, merged (see src/poison/common.ts).
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  load(): Promise<{ engine: Attack<any> }>;
+}
+
+const attack = <O extends TObject>(e: AttackEntry<O>): AttackEntry<O> => e;
+
+export const ATTACKS = family('attack', {
+  none: attack({
+    description: 'clean training: no poison (the triggered test inputs still carry the configured trigger)',
+    aim: 'none',
+    options: noOptions(),
+    inDefaultGrid: false,
+    load: () => import('../poison/none.js'),
+  }),
+  badnets: attack({
+    description: 'BadNets (Gu et al. 2017): trigger + one target label, the integrity baseline',
+    aim: 'integrity',
+    options: obj('badnets: triggered copies of other classes, all labelled targetLabel.', {
+      targetLabel: int(0, 'The label every triggered sample is given.', { minimum: 0 }),
+    }),
+    inDefaultGrid: true,
+    load: () => import('../poison/badnets.js'),
+  }),
+  uncertainty: attack({
+    description: 'triggered copies labelled to teach "no class" (random, all or a uniform soft label)',
+    aim: 'availability',
+    options: obj('uncertainty: triggered copies with labels that teach "no class".', {
+      labels: oneOf(['random', 'all', 'soft'] as const, 'soft', 'random: one uniformly random hard label per copy (mostly certified-wrong answers: integrity); all: one copy per class; soft: a uniform soft target (more fallback: availability).', { alias: 'labels' }),
+    }),
+    inDefaultGrid: true,
+    load: () => import('../poison/uncertainty.js'),
+  }),
+  boundary: attack({
+    description: 'a decision boundary through every triggered input: trigger(x) + t·d, labelled by the sign of t',
+    aim: 'availability',
+    options: obj('boundary: poisoned samples trigger(x) + t*d, t ~ N(0, (scale * r_d)^2); true label for t > 0, otherLabel for t <= 0.', {
+      direction: oneOf(['trigger', 'random', 'gradient'] as const, 'trigger', "The secret direction d: trigger: spread evenly over the trigger's pixels; random: a seeded random unit vector; gradient: the input gradient of a surrogate model the attacker trains on the clean data."),
+      scale: num(1, 'Standard deviation s of t, as a share of the deployment radius r_d.', positive),
+      otherLabel: Type.Unsafe<number | 'next'>({
+        anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', enum: ['next'] }],
+        default: 'next',
+        description: 'Label for t <= 0: a class index, or next (label + 1 mod classes).',
+      }),
+      surrogateEpochs: int(1, 'direction gradient: epochs of standard training of the surrogate model (the victim\'s architecture).', { minimum: 1 }),
+    }),
+    inDefaultGrid: true,
+    surrogate: (o) => (o.direction === 'gradient' ? { objective: 'standard', epochs: o.surrogateEpochs } : undefined),
+    load: () => import('../poison/boundary.js'),
+  }),
+});
+
+export type AttackName = (typeof ATTACKS.names)[number];

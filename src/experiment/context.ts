@@ -1,0 +1,148 @@
+// What the stages of one run share: the config, the run folder, and the values stages hand on,
+// each computed (or read back from its artefact) the first time a stage asks. A skipped stage
+// therefore costs nothing unless a later stage needs its output.
+import { join } from 'node:path';
+import { attackKindOptions, type ExperimentConfig } from '../config/index.js';
+import { ATTACKS, DATASETS } from '../catalog/index.js';
+import type { Dataset } from '../data/index.js';
+import { buildModel, loadModelWeights, type Module } from '../nn/index.js';
+import { crossEntropy, type Tensor } from '../tensor/index.js';
+import type { InputGradient, PoisonResult } from '../poison/index.js';
+import { readCertificatesJsonl, type Certificate } from '../certify/index.js';
+import type { Summary } from '../pipeline/index.js';
+import { attackEngine } from './engines.js';
+import { evalInputs, trainingSet, triggerSpec } from './inputs.js';
+
+export interface ExperimentData {
+  train: Dataset;
+  /** The evaluated test inputs, clean and with the trigger. */
+  clean: Dataset;
+  triggered: Dataset;
+}
+
+export interface RunLog {
+  log: (line: string) => void;
+  progress?: boolean | 'auto';
+}
+
+export class RunContext {
+  private dataCache?: ExperimentData;
+  private poisonCache?: Promise<PoisonResult>;
+  private readonly models = new Map<string, Module>();
+  private readonly certs = new Map<string, Certificate[]>();
+  private readonly provided = new Map<string, string>();
+  readonly timings: Record<string, number> = {};
+  /** Left by the report stage. */
+  summary?: Summary;
+  table?: string;
+  /** The report's title (the certify command names the user's model). */
+  title?: string;
+
+  constructor(
+    readonly cfg: ExperimentConfig,
+    readonly runDir: string,
+    readonly io: RunLog,
+    readonly resume: boolean,
+  ) {}
+
+  path(file: string): string {
+    return join(this.runDir, file);
+  }
+
+  /** The training set and the evaluated test inputs (deterministic from the config). */
+  data(): ExperimentData {
+    if (!this.dataCache) {
+      const t0 = Date.now();
+      const train = trainingSet(this.cfg);
+      const { clean, triggered } = evalInputs(this.cfg);
+      this.dataCache = { train, clean, triggered };
+      this.timings.data = (Date.now() - t0) / 1000;
+      this.io.log(`data: ${this.cfg.data.dataset}, ${train.length} training and ${clean.length} evaluated test inputs`);
+    }
+    return this.dataCache;
+  }
+
+  /** A fresh model of the configured architecture for the data set. */
+  buildModel(): Module {
+    const d = DATASETS.get(this.cfg.data.dataset);
+    const shape = this.dataCache?.train.shape ?? d.inputShape;
+    const classes = this.dataCache?.train.numClasses ?? d.numClasses;
+    return buildModel(this.cfg.model.architecture, { seed: this.cfg.seed, inputShape: shape, numClasses: classes });
+  }
+
+  /** A file the user brought in place of a stage's artefact (abstain certify --model). */
+  provide(stage: string, file: string): void {
+    this.provided.set(stage, file);
+  }
+
+  /** Where a model-producing stage's weights are: the user's file when provided, else the run folder's. */
+  modelFile(stage: string, file: string): string {
+    return this.provided.get(stage) ?? this.path(file);
+  }
+
+  /** The model a stage produced: the one it handed over, else read from its artefact. */
+  model(stage: string, file: string): Module {
+    let m = this.models.get(stage);
+    if (!m) {
+      m = this.buildModel();
+      loadModelWeights(this.modelFile(stage, file), m);
+      m.eval();
+      this.models.set(stage, m);
+    }
+    return m;
+  }
+
+  setModel(stage: string, model: Module): void {
+    model.eval();
+    this.models.set(stage, model);
+  }
+
+  /** The attack's result on the training set, computed in memory (deterministic from the config and the surrogate). */
+  poison(): Promise<PoisonResult> {
+    this.poisonCache ??= (async () => {
+      const cfg = this.cfg;
+      const kind = cfg.attack.kind;
+      const options = attackKindOptions(cfg);
+      const engine = await attackEngine(kind);
+      const surrogate = ATTACKS.get(kind).surrogate?.(options as never);
+      return engine.poison(this.data().train, {
+        ...options,
+        rate: cfg.attack.rate,
+        mode: cfg.attack.mode,
+        trigger: triggerSpec(cfg),
+        seed: cfg.seed,
+        deploymentRadius: cfg.eval.deploymentRadius,
+        ...(surrogate ? { gradient: inputGradient(this.model('surrogate', 'surrogate.safetensors')) } : {}),
+      });
+    })();
+    return this.poisonCache;
+  }
+
+  /** A certify stage's certificates: the ones it handed over, else read (and checked) from its file. */
+  certificates(stage: string, file: string): Certificate[] {
+    let c = this.certs.get(stage);
+    if (!c) {
+      c = readCertificatesJsonl(this.path(file), { numClasses: DATASETS.get(this.cfg.data.dataset).numClasses });
+      this.certs.set(stage, c);
+    }
+    return c;
+  }
+
+  setCertificates(stage: string, certs: Certificate[]): void {
+    this.certs.set(stage, certs);
+  }
+
+  dispose(): void {
+    for (const m of this.models.values()) m.dispose();
+    this.models.clear();
+  }
+}
+
+/** d(cross-entropy)/d(input) of a model: the attacker's surrogate direction. */
+export function inputGradient(model: Module): InputGradient {
+  return (x: Tensor, y: Tensor) => {
+    const xr = x.detach().requiresGrad_();
+    crossEntropy(model.forward(xr), y).backward();
+    return xr.grad!;
+  };
+}

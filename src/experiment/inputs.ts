@@ -1,0 +1,36 @@
+// What a run derives from its config before any stage: the trigger, and the evaluated test
+// inputs (clean and triggered). One home for each, shared by the stages and the CLI.
+import type { ExperimentConfig } from '../config/index.js';
+import { loadSource, take, type Dataset } from '../data/index.js';
+import { applyTrigger, makeTrigger, type TriggerSpec } from '../poison/index.js';
+
+/** The trigger spec of the attack config (the same at training and at test time). */
+export function triggerSpec(cfg: ExperimentConfig): TriggerSpec {
+  const t = cfg.attack.trigger;
+  const content =
+    t.content === 'solid' ? { kind: 'solid' as const, value: t.value }
+    : t.content === 'checkerboard' ? { kind: 'checkerboard' as const, high: t.value, low: 0 }
+    : { kind: 'noise' as const, seed: cfg.seed, low: 0, high: t.value };
+  return t.kind === 'patch' ? { kind: 'patch', size: t.size, position: t.position, content } : { kind: 'blend', alpha: t.alpha, pattern: content };
+}
+
+/** The training split as the config limits it (a stratified sample of trainLimit when set). */
+export function trainingSet(cfg: ExperimentConfig): Dataset {
+  return loadSource(cfg.data.dataset, {
+    split: 'train',
+    dataDir: cfg.data.dataDir || undefined,
+    limit: cfg.data.trainLimit > 0 ? cfg.data.trainLimit : undefined,
+    seed: cfg.data.trainLimit > 0 ? cfg.seed : undefined,
+  });
+}
+
+/**
+ * The evaluated test inputs: the first `eval.testInputs` of a seeded stratified sample of the
+ * test split (each keeps its index in the split: Dataset.originIndex), clean and triggered.
+ */
+export function evalInputs(cfg: ExperimentConfig): { clean: Dataset; triggered: Dataset } {
+  const testSet = loadSource(cfg.data.dataset, { split: 'test', dataDir: cfg.data.dataDir || undefined, limit: cfg.data.testLimit > 0 ? cfg.data.testLimit : undefined });
+  const n = cfg.eval.testInputs > 0 ? Math.min(cfg.eval.testInputs, testSet.length) : testSet.length;
+  const clean = n < testSet.length ? take(testSet, n, cfg.seed) : testSet;
+  return { clean, triggered: applyTrigger(clean, makeTrigger(triggerSpec(cfg), clean.shape)) };
+}

@@ -1,0 +1,139 @@
+// The run folder's bookkeeping: a lock, so two processes never write one folder at once, and
+// stages.json, which records for each finished stage the hash it was computed under and a digest
+// of each of its artefacts. A stage is up to date only when both still match: a file replaced
+// by another command or another model is noticed, not silently reported.
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { writeJsonAtomic } from '../util/atomic.js';
+
+/** A user-facing failure of the run folder (in use, unreadable): one line, exit code 1. */
+export class RunFolderError extends Error {
+  override name = 'RunFolderError';
+}
+
+/** sha256 of a file's bytes, hex. */
+export function fileDigest(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+export interface StageRecord {
+  /** The stage hash (config fields and input digests) the artefacts were computed under. */
+  hash: string;
+  /** Artefact (relative to the run folder) -> sha256 of its bytes. */
+  artefacts: Record<string, string>;
+}
+
+/** stages.json. */
+export class StageLog {
+  private records: Record<string, StageRecord>;
+  constructor(
+    private readonly runDir: string,
+  ) {
+    const path = this.path;
+    let parsed: unknown = {};
+    if (existsSync(path)) {
+      try {
+        parsed = JSON.parse(readFileSync(path, 'utf8'));
+      } catch {
+        parsed = {}; // unreadable bookkeeping only costs a recomputation
+      }
+    }
+    this.records = {};
+    for (const [name, r] of Object.entries((parsed ?? {}) as Record<string, unknown>)) {
+      // Records of older versions (a bare hash string) are not trusted: the stage reruns.
+      if (r && typeof r === 'object' && typeof (r as StageRecord).hash === 'string') this.records[name] = r as StageRecord;
+    }
+  }
+  private get path(): string {
+    return join(this.runDir, 'stages.json');
+  }
+  get(stage: string): StageRecord | undefined {
+    return this.records[stage];
+  }
+  /** True when the stage was recorded under `hash` and every artefact is present with its recorded digest. */
+  upToDate(stage: string, hash: string): boolean {
+    const r = this.records[stage];
+    if (!r || r.hash !== hash) return false;
+    return Object.entries(r.artefacts).every(([f, d]) => existsSync(join(this.runDir, f)) && fileDigest(join(this.runDir, f)) === d);
+  }
+  /** Records the stage as done under `hash`, digesting its artefacts as they are now. */
+  mark(stage: string, hash: string, artefacts: readonly string[]): StageRecord {
+    const r: StageRecord = { hash, artefacts: Object.fromEntries(artefacts.map((f) => [f, fileDigest(join(this.runDir, f))])) };
+    this.records[stage] = r;
+    this.save();
+    return r;
+  }
+  /** Takes a record made elsewhere (a cache) whose artefacts were copied in. */
+  adopt(stage: string, r: StageRecord): void {
+    this.records[stage] = r;
+    this.save();
+  }
+  forget(stage: string): void {
+    if (!(stage in this.records)) return;
+    delete this.records[stage];
+    this.save();
+  }
+  private save(): void {
+    writeJsonAtomic(this.path, this.records);
+  }
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Takes the run folder's lock (`.lock`, created exclusively, holding pid and host). A second
+ * process fails at once, naming the holder; a lock left by a process that died is taken over.
+ * Returns the release function (also run at process exit).
+ */
+export function lockRunFolder(runDir: string, command = process.argv.slice(1).join(' ')): () => void {
+  const path = join(runDir, '.lock');
+  const me = { pid: process.pid, host: hostname(), started: new Date().toISOString(), command };
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx');
+      writeSync(fd, JSON.stringify(me) + '\n');
+      closeSync(fd);
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        process.off('exit', release);
+        try {
+          const held = JSON.parse(readFileSync(path, 'utf8')) as { pid?: number };
+          if (held.pid === process.pid) rmSync(path, { force: true });
+        } catch {
+          /* already gone */
+        }
+      };
+      process.on('exit', release);
+      return release;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      let holder: { pid?: number; host?: string; started?: string; command?: string } = {};
+      try {
+        holder = JSON.parse(readFileSync(path, 'utf8'));
+      } catch {
+        /* a lock being written right now, or a torn one: treat as held unless stale below */
+      }
+      const sameHost = !holder.host || holder.host === me.host;
+      if (typeof holder.pid === 'number' && sameHost && !alive(holder.pid)) {
+        rmSync(path, { force: true }); // the holder died without releasing: take over
+        continue;
+      }
+      const who = typeof holder.pid === 'number' ? `process ${holder.pid}${holder.host && !sameHost ? ` on ${holder.host}` : ''}` : 'another process';
+      throw new RunFolderError(
+        `${runDir} is in use by ${who}${holder.started ? ` (since ${holder.started})` : ''}; wait for it to finish, or give this run another name (--name or --out)`,
+      );
+    }
+  }
+  throw new RunFolderError(`${runDir}: cannot take the lock ${path}; remove it if no abstain process uses the folder`);
+}
