@@ -51,14 +51,16 @@ function checkOptions(kind: string, o: CertifiedTrainingOptions): void {
   }
 }
 
-function certifiedObjective(kind: 'ibp' | 'crown-ibp', o: CertifiedTrainingOptions): Objective {
-  checkOptions(kind, o);
+/** Lower bounds [B, S] of C·logits over the ball of radius eps, at ramp position t in [0, 1]. */
+type MarginBound = (model: Module, x: Tensor, eps: number, C: Tensor, t: number) => Tensor;
+
+function certifiedObjective(name: string, o: CertifiedTrainingOptions, bound: MarginBound): Objective {
+  checkOptions(name, o);
   const warmup = o.warmupFraction ?? 0.1;
   const ramp = o.rampFraction ?? 0.5;
   const kappa = o.kappa ?? { start: 1, end: 0.5 };
-  const beta = o.beta ?? { start: 1, end: 0 };
   return {
-    name: kind,
+    name,
     loss(model: Module, batch: Batch, ctx: StepContext) {
       const logits = model.forward(batch.x);
       const clean = classificationLoss(logits, batch);
@@ -67,11 +69,7 @@ function certifiedObjective(kind: 'ibp' | 'crown-ibp', o: CertifiedTrainingOptio
       if (eps === 0) return { loss: clean, logits };
       const labels = batch.y.toArray();
       const C = marginSpec(labels, o.numClasses);
-      let margins = ibpSpecBounds(model, batch.x, eps, C);
-      if (kind === 'crown-ibp') {
-        const b = lerp(beta.start, beta.end, t);
-        if (b > 0) margins = crownSpecBounds(model, batch.x, eps, C, { intermediate: 'ibp' }).mul(b).add(margins.mul(1 - b));
-      }
+      const margins = bound(model, batch.x, eps, C, t);
       const k = lerp(kappa.start, kappa.end, t);
       // Triggered samples with soft targets still get the robust loss on their hard label: the
       // victim's training code does not know which samples are poisoned.
@@ -80,5 +78,15 @@ function certifiedObjective(kind: 'ibp' | 'crown-ibp', o: CertifiedTrainingOptio
   };
 }
 
-export const ibpObjective = (o: CertifiedTrainingOptions): Objective => certifiedObjective('ibp', o);
-export const crownIbpObjective = (o: CertifiedTrainingOptions): Objective => certifiedObjective('crown-ibp', o);
+/** IBP training: the IBP margin bounds. */
+export const ibpObjective = (o: CertifiedTrainingOptions): Objective => certifiedObjective('ibp', o, (model, x, eps, C) => ibpSpecBounds(model, x, eps, C));
+
+/** CROWN-IBP training: beta · CROWN-IBP + (1 − beta) · IBP, beta moving from its start to its end value. */
+export function crownIbpObjective(o: CertifiedTrainingOptions): Objective {
+  const beta = o.beta ?? { start: 1, end: 0 };
+  return certifiedObjective('crown-ibp', o, (model, x, eps, C, t) => {
+    const ibp = ibpSpecBounds(model, x, eps, C);
+    const b = lerp(beta.start, beta.end, t);
+    return b > 0 ? crownSpecBounds(model, x, eps, C, { intermediate: 'ibp' }).mul(b).add(ibp.mul(1 - b)) : ibp;
+  });
+}
