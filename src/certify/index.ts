@@ -1,4 +1,5 @@
-// Certifiers: randomized smoothing, IBP and CROWN, all returning Certificate[]; each kind's
+// Certifiers: randomized smoothing, IBP, CROWN (and the kinds the catalog adds), all returning
+// certificates; each kind's
 // `engine` is what the catalog (src/catalog/certifiers.ts) loads.
 export * from './certificate.js';
 export * from './records.js';
@@ -6,7 +7,8 @@ export type { CertifierEngine, CertifyContext } from './engine.js';
 export * from './stats.js';
 export { Smooth, ABSTAIN, type BaseClassifier, type SmoothOptions, type SmoothCertification, type SmoothPrediction, type CertifyManyOptions, type PredictManyOptions, type SmoothingOptions } from './smoothing.js';
 export * from './spec.js';
-export { intervalThrough, affineTailStart, ibpBounds, ibpSpecBounds, ibpMarginBounds, certifyIBP, type IbpCertifierOptions } from './ibp.js';
+export { ibpBounds, ibpSpecBounds, ibpMarginBounds, certifyIBP, type IbpCertifierOptions } from './ibp.js';
+export { backsubstitute, linearSpecBounds, type BacksubOptions, type LinearBoundOptions } from './backsub.js';
 export { crownSpecBounds, crownMarginBounds, crownBounds, certifyCROWN, largestCertifiedEps, largestCertifiedEpsMany, type CrownOptions, type CertifyCrownOptions, type LargestEpsOptions, type CrownCertifierOptions } from './crown.js';
 export * as bounds from './bounds/index.js';
 export type { LowerSlope } from './bounds/index.js';
