@@ -125,6 +125,19 @@ export const CERTIFIERS = family('certifier', {
     inDefaultGrid: true,
     load: () => import('../certify/crown.js'),
   }),
+  deeppoly: certifier({
+    description: 'DeepPoly (Singh et al. 2019): back-substitution with its ReLU relaxation, concretised at every layer; L-infinity, deterministic',
+    guarantee: 'deterministic: every input in the L-infinity ball gets the certified class (up to float32 rounding)',
+    ...boundRadii,
+    options: obj('DeepPoly, L-infinity.', {
+      epsilon: epsilon('verify'),
+      batchSize: boundBatch(32),
+      intermediate: oneOf(['deeppoly', 'crown', 'ibp'] as const, 'deeppoly', "Intermediate bounds: DeepPoly's own back-substitution (concretised at every layer), CROWN's (then never looser than CROWN), or IBP's."),
+    }),
+    grid: boundGrid('deeppoly', 'crown-ibp', 5000),
+    inDefaultGrid: false,
+    load: () => import('../certify/deeppoly.js'),
+  }),
 });
 
 export type CertifierName = (typeof CERTIFIERS.names)[number];
