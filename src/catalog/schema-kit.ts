@@ -29,9 +29,11 @@ export const oneOf = <const T extends readonly string[]>(values: T, def: T[numbe
 export const obj = <P extends TProperties>(description: string, properties: P): TObject<P> =>
   Type.Object(properties, { description, default: {}, additionalProperties: false });
 
-/** A list of items with a default. */
-export const list = <S extends TSchema>(items: S, def: Static<S>[], description: string, x: FieldExtras & { minItems?: number; maxItems?: number; uniqueItems?: boolean } = {}): TArray<S> =>
-  Type.Array(items, { default: def, description, ...x });
+/** A list of items with a default (the list carries the default and the doc string, not its items). */
+export function list<S extends TSchema>(items: S, def: Static<S>[], description: string, x: FieldExtras & { minItems?: number; maxItems?: number; uniqueItems?: boolean } = {}): TArray<S> {
+  const { default: _d, description: _s, ...item } = items as TSchema;
+  return Type.Array(item as S, { default: def, description, ...x });
+}
 
 /** A group with no fields (a kind without options). */
 export const noOptions = (): TObject<{}> => Type.Object({}, { default: {}, additionalProperties: false });

@@ -85,11 +85,11 @@ export function concretizeLower(A: Tensor, bias: Tensor | null, lo: Tensor, hi: 
   return slack > 0 ? out.add(bias).sub(bias.abs().mul(slack)) : out.add(bias);
 }
 
-/** A model prepared for bounds: its graph of bound nodes (bounds/graph.ts), checks done once. */
-export function boundNetwork(model: Module, method: BoundMethod): BoundNetwork {
+/** A model prepared for bounds: its graph of bound nodes (bounds/graph.ts), checks done once; `certifier` names it in messages. */
+export function boundNetwork(model: Module, method: BoundMethod, certifier: string = method): BoundNetwork {
   for (const [name, m] of model.namedModules()) {
     if (m instanceof BatchNorm2d && m.training) {
-      throw new Error(`${method}: BatchNorm2d${name ? ` '${name}'` : ''} is in train mode; call model.eval() before certifying`);
+      throw new Error(`${certifier}: BatchNorm2d${name ? ` '${name}'` : ''} is in train mode; call model.eval() before certifying`);
     }
   }
   return buildGraph(model, method);

@@ -124,11 +124,6 @@ const root = obj('An abstain experiment: poison, (defend,) train, certify, repor
 /** The validated config, every field filled (derived from the schema). */
 export type ExperimentConfig = Static<typeof root>;
 
-// List items carry no default or doc string of their own; the list field does.
-for (const l of [root.properties.eval.properties.radii, root.properties.fallback.properties.triggerShares]) {
-  delete (l.items as JsonSchema).default;
-  delete (l.items as JsonSchema).description;
-}
 const { default: _rootDefault, ...rootSchema } = root as JsonSchema; // a default at the root is meaningless (ajv's strict mode rejects it)
 export const configSchema: JsonSchema = { $schema: 'http://json-schema.org/draft-07/schema#', ...rootSchema };
 
