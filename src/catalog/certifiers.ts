@@ -4,7 +4,7 @@
 // demand so that this catalog, and config validation, never need the native addon.
 import type { CertifierEngine } from '../certify/engine.js';
 import { family, type KindWithOptions } from './family.js';
-import { int, num, obj, oneOf, positive, type Static, type TObject } from './schema-kit.js';
+import { int, list, num, obj, oneOf, positive, type Static, type TObject } from './schema-kit.js';
 import type { GridSetting } from './grid.js';
 
 /** A certifier's axis in the reproduce grid. */
@@ -137,6 +137,19 @@ export const CERTIFIERS = family('certifier', {
     grid: boundGrid('deeppoly', 'crown-ibp', 5000),
     inDefaultGrid: false,
     load: () => import('../certify/deeppoly.js'),
+  }),
+  tightest: certifier({
+    description: 'the tightest of several bound-based certifiers per input and margin (their elementwise maximum); L-infinity, deterministic',
+    guarantee: 'deterministic: every input in the L-infinity ball gets the certified class (up to float32 rounding); never looser than any of its parts',
+    ...boundRadii,
+    options: obj('The tightest of IBP, CROWN and DeepPoly per margin (on IBP-trained networks CROWN is often looser than IBP).', {
+      epsilon: epsilon('verify'),
+      batchSize: boundBatch(32),
+      of: list(oneOf(['ibp', 'crown', 'deeppoly'] as const, 'ibp', ''), ['ibp', 'crown'], 'The bound-based certifiers whose margin bounds are combined.', { minItems: 1, uniqueItems: true }),
+    }),
+    grid: boundGrid('tightest', 'ibp', 20000),
+    inDefaultGrid: false,
+    load: () => import('../certify/tightest.js'),
   }),
 });
 

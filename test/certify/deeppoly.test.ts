@@ -6,9 +6,10 @@ import { AvgPool2d, BatchNorm2d, Conv2d, Flatten, Linear, ReLU, Sequential, buil
 import { Generator, liveTensors, noGrad, rand, tensor, tidy } from '../../src/tensor/index.js';
 import { certifyCROWN, crownSpecBounds, ibpSpecBounds, inputBox, marginSpec } from '../../src/certify/index.js';
 import { certifyDeepPoly, deepPolyMarginBounds, deepPolySpecBounds } from '../../src/certify/deeppoly.js';
+import { tightestSpecBounds } from '../../src/certify/tightest.js';
 import { margins, pgdMinMargins, randomizeBatchNorm, tinyMlp, tinyResNet } from './helpers.js';
 
-test('an affine network: IBP (folded), CROWN and DeepPoly bounds equal the exact minimum margin over the box', () => {
+test('an affine network: IBP (folded), CROWN, DeepPoly and tightest bounds equal the exact minimum margin over the box', () => {
   const g = new Generator(1);
   const net = new Sequential(
     new Conv2d(1, 3, 3, { stride: 2, padding: 1, generator: g }),
@@ -42,6 +43,7 @@ test('an affine network: IBP (folded), CROWN and DeepPoly bounds equal the exact
         ['ibp', ibpSpecBounds(net, x, eps, C)],
         ['crown', crownSpecBounds(net, x, eps, C)],
         ['deeppoly', deepPolySpecBounds(net, x, eps, C)],
+        ['tightest', tightestSpecBounds(net, x, eps, C, { of: ['ibp', 'crown', 'deeppoly'] })],
       ] as const) {
         const got = b.toArray();
         exact.flat().forEach((v, k) => assert.ok(Math.abs(got[k] - v) < 1e-5 * (1 + Math.abs(v)), `${name}: bound ${got[k]}, exact minimum ${v}`));
