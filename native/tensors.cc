@@ -97,6 +97,10 @@ static ABSTAIN_FN(Gather) { ABSTAIN_BODY(return Wrap(info.Env(), at::gather(Unwr
 static ABSTAIN_FN(Scatter) {
   ABSTAIN_BODY(return Wrap(info.Env(), at::scatter(Unwrap(info[0]), Int(info, 1), Unwrap(info[2]), Unwrap(info[3])));)
 }
+// scatterAdd(t, dim, index, src): out-of-place; entries of src with the same index are summed (the adjoint of gather).
+static ABSTAIN_FN(ScatterAdd) {
+  ABSTAIN_BODY(return Wrap(info.Env(), at::scatter_add(Unwrap(info[0]), Int(info, 1), Unwrap(info[2]), Unwrap(info[3])));)
+}
 static ABSTAIN_FN(MaskedSelect) { ABSTAIN_BODY(return Wrap(info.Env(), at::masked_select(Unwrap(info[0]), Unwrap(info[1])));) }
 static ABSTAIN_FN(MaskedFill) {
   ABSTAIN_BODY(return Wrap(info.Env(), at::masked_fill(Unwrap(info[0]), Unwrap(info[1]), Dbl(info, 2)));)
@@ -143,6 +147,7 @@ void RegisterTensors(Napi::Env env, Napi::Object exports) {
   ABSTAIN_EXPORT(exports, "indexSelect", IndexSelect);
   ABSTAIN_EXPORT(exports, "gather", Gather);
   ABSTAIN_EXPORT(exports, "scatter", Scatter);
+  ABSTAIN_EXPORT(exports, "scatterAdd", ScatterAdd);
   ABSTAIN_EXPORT(exports, "maskedSelect", MaskedSelect);
   ABSTAIN_EXPORT(exports, "maskedFill", MaskedFill);
   ABSTAIN_EXPORT(exports, "where", Where);

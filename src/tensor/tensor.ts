@@ -181,6 +181,8 @@ export class Tensor {
   indexSelect(dim: number, index: Tensor): Tensor { return new Tensor(native.indexSelect(this.handle, dim, index.handle)); }
   gather(dim: number, index: Tensor): Tensor { return new Tensor(native.gather(this.handle, dim, index.handle)); }
   scatter(dim: number, index: Tensor, src: Tensor): Tensor { return new Tensor(native.scatter(this.handle, dim, index.handle, src.handle)); }
+  /** A copy with src added at index along dim (repeated indices accumulate): the adjoint of gather. */
+  scatterAdd(dim: number, index: Tensor, src: Tensor): Tensor { return new Tensor(native.scatterAdd(this.handle, dim, index.handle, src.handle)); }
   maskedSelect(mask: Tensor): Tensor { return new Tensor(native.maskedSelect(this.handle, mask.handle)); }
   maskedFill(mask: Tensor, value: number): Tensor { return new Tensor(native.maskedFill(this.handle, mask.handle, value)); }
   nonzero(): Tensor { return new Tensor(native.nonzero(this.handle)); }

@@ -82,6 +82,9 @@ test('shape ops and indexing', () => {
   assert.deepEqual(T.stack([a, a], 0).shape, [2, 2, 3]);
   assert.deepEqual(a.indexSelect(1, T.fromInt32([2, 0])).toArray(), [2, 0, 5, 3]);
   assert.deepEqual(a.gather(1, T.fromInt32([1, 0], [2, 1])).toArray(), [1, 3]);
+  // repeated indices accumulate (the adjoint of gather); the input is not modified
+  assert.deepEqual(a.scatterAdd(1, T.fromInt32([0, 0, 2, 1, 1, 1], [2, 3]), T.ones([2, 3])).toArray(), [2, 1, 3, 3, 7, 5]);
+  assert.deepEqual(a.toArray(), [0, 1, 2, 3, 4, 5]);
   assert.deepEqual(T.where(a.gt(2), a, T.zeros([1])).toArray(), [0, 0, 0, 3, 4, 5]);
   assert.deepEqual(T.fromInt32([0, 2]).oneHot(3).toArray(), [1, 0, 0, 0, 0, 1]);
   assert.deepEqual(T.fromInt32([1, 1, 3]).bincount(5).toArray(), [0, 2, 0, 1, 0]);
