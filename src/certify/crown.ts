@@ -1,23 +1,24 @@
 // CROWN (Zhang et al. 2018): linear bounds by a backward pass. Starting from the specification
-// C (margins e_c − e_j), coefficients are pushed backwards through the network: exactly through
-// affine layers, and through each ReLU by its linear relaxation (bounds/relu.ts), which needs
-// bounds on the ReLU's input. Those intermediate (pre-activation) bounds come either from CROWN
-// itself, layer by layer (the full method), or from IBP ('ibp': CROWN-IBP, Zhang et al. 2020).
-// The final linear function of the input is concretised over the L∞ ball ∩ the input domain.
+// C (margins e_c − e_j), coefficients are pushed backwards through the network's graph
+// (backsub.ts): exactly through affine nodes (and summed where a residual block's branches
+// meet), and through each ReLU and MaxPool2d by its linear relaxation (bounds/relu.ts,
+// bounds/maxpool2d.ts), which needs bounds on its input. Those intermediate (pre-activation)
+// bounds come either from CROWN itself, node by node (the full method), or from IBP ('ibp':
+// CROWN-IBP, Zhang et al. 2020). The final linear function of the input is concretised over
+// the L∞ ball ∩ the input domain.
 //
 // Guarantee (deterministic, no failure probability): for every x' in the region,
 // C·logits(x') >= the returned lower bounds (up to float32 rounding).
 import type { Module } from '../nn/index.js';
-import { arange, cat, noGrad, oneHot, tensor, tidy, type Tensor } from '../tensor/index.js';
+import { arange, cat, noGrad, oneHot, tidy, type Tensor } from '../tensor/index.js';
 import type { Certificate } from './certificate.js';
-import { boundModuleFor, type LowerSlope } from './bounds/index.js';
-import { ibpSpecBounds, intervalThrough } from './ibp.js';
+import type { LowerSlope } from './bounds/index.js';
+import { linearSpecBounds } from './backsub.js';
+import { ibpSpecBounds } from './ibp.js';
 import {
   boundNetwork,
   certifyWithBounds,
-  concretizeLower,
   forwardShapes,
-  inputBox,
   marginSpec,
   type BoundNetwork,
   type BoxOptions,
@@ -37,40 +38,6 @@ export interface CrownOptions extends BoxOptions {
   maxElements?: number;
 }
 
-const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-
-/**
- * Pushes A [Ba, S, ...] (coefficients on the input of layer `to`) backwards through layers
- * to−1 … 0 and concretises over [lo, hi]. pre[k] holds the input bounds of non-affine layer k.
- */
-function backwardLower(
-  net: BoundNetwork,
-  shapes: number[][],
-  pre: Array<[Tensor, Tensor] | undefined>,
-  A0: Tensor,
-  to: number,
-  lo: Tensor,
-  hi: Tensor,
-  lowerSlope: LowerSlope,
-): Tensor {
-  let A = A0;
-  let bias: Tensor | null = null;
-  for (let k = to - 1; k >= 0; k--) {
-    const op = net.ops[k];
-    const bounds = pre[k];
-    const next: { A: Tensor; bias: Tensor | null } = tidy(() => {
-      const r = op.backward!(net.layers[k], A, { inputShape: shapes[k], lower: bounds?.[0], upper: bounds?.[1], lowerSlope });
-      return { A: r.A, bias: r.bias ? (bias ? bias.add(r.bias) : r.bias) : bias };
-    });
-    // free the previous step's tensors as we go (peak memory: two steps, not the whole pass)
-    if (A !== A0 && A !== next.A) A.dispose();
-    if (bias && bias !== next.bias) bias.dispose();
-    A = next.A;
-    bias = next.bias;
-  }
-  return concretizeLower(A, bias, lo, hi);
-}
-
 /**
  * CROWN lower bounds [B, S] of C·logits over the region around each input of x, C [B, S, K].
  * Differentiable when called outside noGrad (CROWN-IBP training).
@@ -82,72 +49,17 @@ export function crownSpecBounds(
   C: Tensor,
   o: CrownOptions & { shapes?: number[][] } = {},
 ): Tensor {
-  return tidy(() => crownSpecBoundsUntidy(model, x, eps, C, o));
-}
-
-function crownSpecBoundsUntidy(
-  model: Module | BoundNetwork,
-  x: Tensor,
-  eps: number | ArrayLike<number>,
-  C: Tensor,
-  o: CrownOptions & { shapes?: number[][] },
-): Tensor {
-  const net = 'ops' in model ? model : boundNetwork(model, 'crown');
-  for (const layer of net.layers) boundModuleFor(layer, 'crown'); // a clear error for IBP-only layers
+  const net = 'nodes' in model ? model : boundNetwork(model, 'crown');
   const intermediate = o.intermediate ?? 'crown';
   if (intermediate !== 'crown' && intermediate !== 'ibp') throw new RangeError(`crown: intermediate '${intermediate}' is not one of crown, ibp`);
-  const lowerSlope = o.lowerSlope ?? 'adaptive';
-  const maxElements = o.maxElements ?? 2 ** 22;
-  const shapes = o.shapes ?? forwardShapes(net, x.slice(0, 0, 1)).shapes;
-  const [lo, hi] = inputBox(x, eps, o);
-  const B = x.shape[0];
-  const pre: Array<[Tensor, Tensor] | undefined> = [];
-  // Walk forward: the running box [l, u] is IBP from the last tightened bounds; at each
-  // non-affine layer it is tightened by CROWN (intersected, both being sound).
-  let l = lo;
-  let u = hi;
-  let from = 0;
-  for (let k = 0; k < net.layers.length; k++) {
-    if (net.ops[k].affine) continue;
-    [l, u] = intervalThrough(net, l, u, from, k);
-    from = k;
-    if (intermediate === 'crown') [l, u] = crownIntermediate(k, l, u);
-    pre[k] = [l, u];
-  }
-  return backwardLower(net, shapes, pre, C, net.layers.length, lo, hi, lowerSlope);
-
-  /** CROWN bounds of layer k's input, for the neurons that the box [l, u] leaves unstable. */
-  function crownIntermediate(k: number, l: Tensor, u: Tensor): [Tensor, Tensor] {
-    const n = size(shapes[k]);
-    // neurons with l < 0 < u for some input of the batch; for the others, the relaxation is
-    // exact whatever the bounds, so tightening them would change nothing
-    const counts = tidy(() => l.lt(0).logicalAnd(u.gt(0)).reshape([B, n]).to('float32').sum(0).toArray());
-    const unstable: number[] = [];
-    counts.forEach((c, i) => c > 0 && unstable.push(i));
-    if (unstable.length === 0) return [l, u];
-    const widest = Math.max(...shapes.slice(0, k + 1).map(size));
-    const rows = Math.max(1, Math.floor(maxElements / (2 * B * widest)));
-    const lowers: Tensor[] = [];
-    const uppers: Tensor[] = [];
-    for (let r0 = 0; r0 < unstable.length; r0 += rows) {
-      const idx = unstable.slice(r0, r0 + rows);
-      const m = idx.length;
-      const [lb, ub] = tidy(() => {
-        const I = oneHot(tensor(Int32Array.from(idx), [m], 'int32').to('int64'), n).to(l.dtype);
-        const A0 = cat([I, I.neg()], 0).reshape([1, 2 * m, ...shapes[k]]);
-        const b = backwardLower(net, shapes, pre, A0, k, lo, hi, lowerSlope); // [B, 2m]
-        return [b.slice(1, 0, m), b.slice(1, m, 2 * m).neg()];
-      });
-      lowers.push(lb);
-      uppers.push(ub);
-    }
-    const index = tensor(Int32Array.from(unstable), [1, unstable.length], 'int32').to('int64').expand([B, unstable.length]);
-    const flatL = l.reshape([B, n]);
-    const flatU = u.reshape([B, n]);
-    const newL = flatL.scatter(1, index, cat(lowers, 1).maximum(flatL.gather(1, index)));
-    const newU = flatU.scatter(1, index, cat(uppers, 1).minimum(flatU.gather(1, index)));
-    return [newL.reshape([B, ...shapes[k]]), newU.reshape([B, ...shapes[k]])];
-  }
+  return linearSpecBounds('crown', net, x, eps, C, {
+    ...o,
+    intermediate: intermediate === 'crown' ? 'backsub' : 'ibp',
+    lowerSlope: o.lowerSlope ?? 'adaptive',
+    maxElements: o.maxElements ?? 2 ** 22,
+    multiDepth: 'none',
+    tighten: 'unstable',
+  });
 }
 
 /** CROWN lower bounds [B, K−1] of logit_c − logit_j (j ≠ c) for the given class c of each input. */
@@ -155,7 +67,7 @@ export function crownMarginBounds(model: Module, x: Tensor, eps: number | ArrayL
   return tidy(() => {
     const net = boundNetwork(model, 'crown');
     const { shapes } = forwardShapes(net, x.slice(0, 0, 1));
-    return crownSpecBounds(net, x, eps, marginSpec(classes, shapes[shapes.length - 1][0]), { ...o, shapes });
+    return crownSpecBounds(net, x, eps, marginSpec(classes, shapes[net.output][0]), { ...o, shapes });
   });
 }
 
@@ -164,7 +76,7 @@ export function crownBounds(model: Module, x: Tensor, eps: number | ArrayLike<nu
   return tidy(() => {
     const net = boundNetwork(model, 'crown');
     const { shapes } = forwardShapes(net, x.slice(0, 0, 1));
-    const K = shapes[shapes.length - 1][0];
+    const K = shapes[net.output][0];
     const B = x.shape[0];
     const I = oneHot(arange(K), K).to('float32');
     const C = cat([I, I.neg()], 0).unsqueeze(0).expand([B, 2 * K, K]);
@@ -251,7 +163,7 @@ function bisect(net: BoundNetwork, images: Tensor, labels: number[], method: 'ib
       const f = forwardShapes(net, images);
       return { shapes: f.shapes, preds: f.logits.argmax(1).toArray() };
     });
-    const K = shapes[shapes.length - 1][0];
+    const K = shapes[net.output][0];
     const verified = (eps: number[]): boolean[] =>
       tidy(() => {
         const C = marginSpec(labels, K);

@@ -10,11 +10,11 @@
 import type { Module } from '../nn/index.js';
 import { tidy, type Tensor } from '../tensor/index.js';
 import type { Certificate } from './certificate.js';
-import { intervalContext } from './bounds/index.js';
+import { intervalNodes } from './bounds/index.js';
+import { backsubstitute } from './backsub.js';
 import {
   boundNetwork,
   certifyWithBounds,
-  concretizeLower,
   forwardShapes,
   inputBox,
   marginSpec,
@@ -23,34 +23,20 @@ import {
   type CertifyBoundsOptions,
 } from './spec.js';
 
-/** Interval bounds through layers [from, to) of the network. */
-export function intervalThrough(net: BoundNetwork, lo: Tensor, hi: Tensor, from = 0, to = net.layers.length): [Tensor, Tensor] {
-  let [l, u] = [lo, hi];
-  for (let k = from; k < to; k++) [l, u] = net.ops[k].interval(net.layers[k], l, u, intervalContext);
-  return [l, u];
-}
-
-/** The first layer of the affine tail: layers [t, end) are all affine (t = end when the last is not). */
-export function affineTailStart(net: BoundNetwork): number {
-  let t = net.layers.length;
-  while (t > 0 && net.ops[t - 1].affine && net.ops[t - 1].backward) t--;
-  return t;
-}
-
 /** IBP bounds of the logits [B, K] over the region around each input of x [B, ...]. */
 export function ibpBounds(model: Module, x: Tensor, eps: number | ArrayLike<number>, o: BoxOptions = {}): { lower: Tensor; upper: Tensor } {
   return tidy(() => {
     const net = boundNetwork(model, 'ibp');
-    const [lo, hi] = inputBox(x, eps, o);
-    const [lower, upper] = intervalThrough(net, lo, hi);
+    const [lower, upper] = intervalNodes(net, inputBox(x, eps, o))[net.output];
     return { lower, upper };
   });
 }
 
 /**
- * Lower bounds [B, S] of C·logits over the region, C [B, S, K]: IBP up to the affine tail, the
- * tail folded into C. `shapes` (per-layer input shapes) is computed when not given.
- * Differentiable (for IBP training) when called outside noGrad.
+ * Lower bounds [B, S] of C·logits over the region, C [B, S, K]: IBP up to the affine tail (the
+ * affine nodes before the output, back to the first non-affine one), the tail folded into C.
+ * `shapes` (per-node output shapes) is computed when not given. Differentiable (for IBP
+ * training) when called outside noGrad.
  */
 export function ibpSpecBounds(
   model: Module | BoundNetwork,
@@ -60,19 +46,14 @@ export function ibpSpecBounds(
   o: BoxOptions & { shapes?: number[][] } = {},
 ): Tensor {
   return tidy(() => {
-    const net = 'ops' in model ? model : boundNetwork(model, 'ibp');
+    const net = 'nodes' in model ? model : boundNetwork(model, 'ibp');
     const shapes = o.shapes ?? forwardShapes(net, x.slice(0, 0, 1)).shapes;
-    const t = affineTailStart(net);
-    let A = C;
-    let bias: Tensor | null = null;
-    for (let k = net.layers.length - 1; k >= t; k--) {
-      const r = net.ops[k].backward!(net.layers[k], A, { inputShape: shapes[k], lowerSlope: 'adaptive' });
-      A = r.A;
-      if (r.bias) bias = bias ? bias.add(r.bias) : r.bias;
-    }
-    const [lo, hi] = inputBox(x, eps, o);
-    const [l, u] = intervalThrough(net, lo, hi, 0, t);
-    return concretizeLower(A, bias, l, u);
+    const affineTail = (j: number) => net.nodes[j].affine && net.nodes[j].backward !== undefined;
+    // boxes are needed up to where the folding stops: the first node of the tail's chain
+    let t = net.output;
+    while (t > 1 && affineTail(t) && net.nodes[t].inputs.length === 1 && net.nodes[t].inputs[0] === t - 1) t--;
+    const boxes = intervalNodes(net, inputBox(x, eps, o), t);
+    return backsubstitute(net, shapes, boxes, net.output, C, { lowerSlope: 'adaptive', stopAt: (j) => !affineTail(j) });
   });
 }
 
@@ -81,7 +62,7 @@ export function ibpMarginBounds(model: Module, x: Tensor, eps: number | ArrayLik
   return tidy(() => {
     const net = boundNetwork(model, 'ibp');
     const { shapes } = forwardShapes(net, x.slice(0, 0, 1));
-    return ibpSpecBounds(net, x, eps, marginSpec(classes, shapes[shapes.length - 1][0]), { ...o, shapes });
+    return ibpSpecBounds(net, x, eps, marginSpec(classes, shapes[net.output][0]), { ...o, shapes });
   });
 }
 

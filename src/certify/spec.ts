@@ -1,9 +1,11 @@
 // What bound-based certifiers verify: the input region (an L∞ ball, intersected with the input
-// domain) and the margin specification C (rows e_c − e_j), shared by IBP and CROWN.
+// domain) and the margin specification C (rows e_c − e_j), shared by IBP, CROWN and DeepPoly.
 import { BatchNorm2d, type Module } from '../nn/index.js';
 import { noGrad, tensor, tidy, type Tensor } from '../tensor/index.js';
-import type { Certificate } from './certificate.js';
-import { boundModuleFor, layersOf, type BoundMethod, type BoundModule } from './bounds/index.js';
+import type { Certificate, CertifierKind } from './certificate.js';
+import { buildGraph, type BoundMethod, type BoundNetwork } from './bounds/index.js';
+
+export type { BoundNetwork } from './bounds/index.js';
 
 export interface BoxOptions {
   /** Intersect the ball with the input domain (default true). */
@@ -67,45 +69,45 @@ export function marginSpec(classes: ArrayLike<number>, numClasses: number): Tens
 
 /**
  * Lower bound of A·x + bias over the box [lo, hi]: A·mid − |A|·rad + bias, with A [Ba, S, ...]
- * (Ba = 1 or B), bias [Ba, S] or null, lo/hi [B, ...]. Returns [B, S].
+ * (Ba = 1 or B), bias [Ba, S] or null, lo/hi [B, ...]. Returns [B, S]. With slack > 0, also
+ * minus slack·(|A|·(|mid| + rad) + |bias|): room for the rounding of the sums (see backsub.ts).
  */
-export function concretizeLower(A: Tensor, bias: Tensor | null, lo: Tensor, hi: Tensor): Tensor {
+export function concretizeLower(A: Tensor, bias: Tensor | null, lo: Tensor, hi: Tensor, slack = 0): Tensor {
   const [Ba, S] = A.shape;
   const B = lo.shape[0];
   const flatA = A.reshape([Ba, S, -1]);
   const mid = lo.add(hi).div(2).reshape([B, -1, 1]);
   const rad = hi.sub(lo).div(2).reshape([B, -1, 1]);
-  const out = flatA.matmul(mid).sub(flatA.abs().matmul(rad)).squeeze(2);
-  return bias ? out.add(bias) : out;
+  const absA = flatA.abs();
+  let out = flatA.matmul(mid).sub(absA.matmul(rad)).squeeze(2);
+  if (slack > 0) out = out.sub(absA.matmul(mid.abs().add(rad)).squeeze(2).mul(slack));
+  if (!bias) return out;
+  return slack > 0 ? out.add(bias).sub(bias.abs().mul(slack)) : out.add(bias);
 }
 
-/** A model prepared for bounds: its layers, their bound operators, and checks done once. */
-export interface BoundNetwork {
-  layers: Module[];
-  ops: BoundModule[];
-}
-
+/** A model prepared for bounds: its graph of bound nodes (bounds/graph.ts), checks done once. */
 export function boundNetwork(model: Module, method: BoundMethod): BoundNetwork {
   for (const [name, m] of model.namedModules()) {
     if (m instanceof BatchNorm2d && m.training) {
       throw new Error(`${method}: BatchNorm2d${name ? ` '${name}'` : ''} is in train mode; call model.eval() before certifying`);
     }
   }
-  const layers = layersOf(model);
-  return { layers, ops: layers.map((l) => boundModuleFor(l, method)) };
+  return buildGraph(model, method);
 }
 
-/** The forward pass layer by layer: the logits and the per-input shape of each layer's input (and the output last). */
+/**
+ * The forward pass node by node: the logits and the per-input shape of each node's output
+ * (shapes[0] is the input's; for a chain of layers, shapes[k] is the input of layer k).
+ */
 export function forwardShapes(net: BoundNetwork, x: Tensor): { logits: Tensor; shapes: number[][] } {
-  const shapes: number[][] = [];
-  let y = x;
-  for (const layer of net.layers) {
-    shapes.push(y.shape.slice(1));
-    y = layer.forward(y);
+  const values: Tensor[] = [x];
+  for (let k = 1; k <= net.output; k++) {
+    const n = net.nodes[k];
+    values.push(n.forward(n.inputs.map((i) => values[i])));
   }
-  shapes.push(y.shape.slice(1));
+  const y = values[net.output];
   if (y.rank !== 2) throw new RangeError(`bounds: the model's output has shape [${y.shape.join(', ')}], expected logits [B, K]`);
-  return { logits: y, shapes };
+  return { logits: y, shapes: values.map((v) => v.shape.slice(1)) };
 }
 
 export interface CertifyBoundsOptions extends BoxOptions {
@@ -123,7 +125,7 @@ export interface CertifyBoundsOptions extends BoxOptions {
  * certifier abstains (radius 0). marginLower is stored either way.
  */
 export function certifyWithBounds(
-  certifier: 'ibp' | 'crown',
+  certifier: Exclude<CertifierKind, 'smoothing'>,
   net: BoundNetwork,
   images: Tensor,
   labels: ArrayLike<number>,

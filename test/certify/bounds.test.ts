@@ -1,18 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  AvgPool2d,
-  BasicBlock,
-  BatchNorm2d,
-  Conv2d,
-  Flatten,
-  Linear,
-  MaxPool2d,
-  ReLU,
-  Sequential,
-  buildModel,
-  type Module,
-} from '../../src/nn/index.js';
+import { AvgPool2d, Conv2d, Flatten, Linear, MaxPool2d, Module, Sequential, buildModel } from '../../src/nn/index.js';
 import { Generator, liveTensors, noGrad, rand, randn, tensor, tidy, type Tensor } from '../../src/tensor/index.js';
 import {
   certifyCROWN,
@@ -24,142 +12,9 @@ import {
   inputBox,
   largestCertifiedEps,
   largestCertifiedEpsMany,
-  marginSpec,
   bounds,
 } from '../../src/certify/index.js';
-
-// ---------- test networks ----------
-
-/** Random eval-mode statistics and affine parameters for every BatchNorm2d. */
-function randomizeBatchNorm(model: Module, g: Generator): void {
-  noGrad(() => {
-    for (const [, m] of model.namedModules()) {
-      if (!(m instanceof BatchNorm2d)) continue;
-      const C = m.numFeatures;
-      m.runningMean.copy_(tidy(() => randn([C], { generator: g }).mul(0.3)));
-      m.runningVar.copy_(tidy(() => rand([C], { generator: g }).add(0.5)));
-      m.weight.copy_(tidy(() => randn([C], { generator: g })));
-      m.bias.copy_(tidy(() => randn([C], { generator: g }).mul(0.2)));
-    }
-  });
-  model.eval();
-}
-
-/** A tiny CNN touching every CROWN layer kind: strided, padded, grouped and dilated convolutions (8x8 input: output_padding 1), BatchNorm, AvgPool with padding. */
-function tinyConvNet(seed: number): Sequential {
-  const g = new Generator(seed);
-  const net = new Sequential(
-    new Conv2d(1, 4, 3, { stride: 2, padding: 1, generator: g }), // 8x8 -> 4x4
-    new BatchNorm2d(4),
-    new ReLU(),
-    new Conv2d(4, 6, 3, { padding: 2, dilation: 2, groups: 2, generator: g }), // 4x4 -> 4x4
-    new ReLU(),
-    new AvgPool2d(3, { stride: 2, padding: 1 }), // 4x4 -> 2x2
-    new Flatten(),
-    new Linear(24, 12, { generator: g }),
-    new ReLU(),
-    new Linear(12, 4, { generator: g }),
-  );
-  randomizeBatchNorm(net, g);
-  return net;
-}
-
-function tinyMlp(seed: number): Sequential {
-  const g = new Generator(seed);
-  return new Sequential(
-    new Flatten(),
-    new Linear(12, 20, { generator: g }),
-    new ReLU(),
-    new Linear(20, 20, { generator: g }),
-    new ReLU(),
-    new Linear(20, 20, { generator: g }),
-    new ReLU(),
-    new Linear(20, 5, { generator: g }),
-  ).eval();
-}
-
-function tinyResNet(seed: number): Sequential {
-  const g = new Generator(seed);
-  const net = new Sequential(
-    new Conv2d(1, 4, 3, { padding: 1, generator: g }),
-    new BatchNorm2d(4),
-    new ReLU(),
-    new BasicBlock(4, 4, { generator: g }),
-    new BasicBlock(4, 8, { stride: 2, generator: g }),
-    new MaxPool2d(2),
-    new AvgPool2d(2),
-    new Flatten(),
-    new Linear(8, 3, { generator: g }),
-  );
-  randomizeBatchNorm(net, g);
-  return net;
-}
-
-// ---------- attacks ----------
-
-const flat = (t: Tensor, rows: number) => {
-  const a = t.toFloat32Array();
-  const k = a.length / rows;
-  return Array.from({ length: rows }, (_, i) => Array.from(a.subarray(i * k, (i + 1) * k)));
-};
-
-/** Margins logit_c − logit_j (j ≠ c) of the model at points [B, ...], c per point. */
-function margins(model: Module, pts: Tensor, classes: number[]): Tensor {
-  const logits = model.forward(pts);
-  return marginSpec(classes, logits.shape[1]).matmul(logits.unsqueeze(2)).squeeze(2);
-}
-
-/** The smallest margin found by uniform samples and random corners of the region around x (one input), per j. */
-function sampledMinMargins(model: Module, x: Tensor, c: number, eps: number, samples: number, g: Generator): number[] {
-  return tidy(() =>
-    noGrad(() => {
-      const [lo, hi] = inputBox(x, eps);
-      const shape = [samples, ...x.shape.slice(1)];
-      const u = rand(shape, { generator: g });
-      const corners = rand(shape, { generator: g }).ge(0.5).to('float32');
-      const pts = [lo.add(hi.sub(lo).mul(u)), lo.add(hi.sub(lo).mul(corners))];
-      const mins = pts.map((p) => margins(model, p, new Array(samples).fill(c)).min(0).toArray());
-      return mins[0].map((v, j) => Math.min(v, mins[1][j]));
-    }),
-  );
-}
-
-/**
- * PGD with sign gradients on the margins of each input of x [N, ...] (class c[i]): one run per
- * margin j, all batched; returns the smallest margin found, [N][K-1].
- */
-function pgdMinMargins(model: Module, x: Tensor, c: number[], eps: number, steps: number): number[][] {
-  return tidy(() => {
-    const N = x.shape[0];
-    const K = noGrad(() => model.forward(x.slice(0, 0, 1)).shape[1]);
-    const S = K - 1;
-    const rep = (t: Tensor) => t.unsqueeze(1).expand([N, S, ...t.shape.slice(1)]).reshape([N * S, ...t.shape.slice(1)]);
-    const [lo, hi] = noGrad(() => inputBox(x, eps).map(rep));
-    const classes = c.flatMap((ci) => new Array<number>(S).fill(ci));
-    let adv = noGrad(() => lo.add(hi).div(2).clone());
-    const pick = noGrad(() =>
-      tensor(Array.from({ length: N * S }, (_, r) => Array.from({ length: S }, (_, j) => (j === r % S ? 1 : 0)))),
-    );
-    const best = Array.from({ length: N }, () => new Array<number>(S).fill(Infinity));
-    const step = (2.5 * eps) / steps;
-    for (let s = 0; s <= steps; s++) {
-      adv = tidy(() => {
-        const a = adv.detach().requiresGrad_(true);
-        const own = margins(model, a, classes).mul(pick).sum(1); // row (i, j) attacks margin j of input i
-        own.toArray().forEach((v, r) => {
-          const i = Math.floor(r / S);
-          best[i][r % S] = Math.min(best[i][r % S], v);
-        });
-        own.sum().backward();
-        const grad = a.grad!;
-        return noGrad(() => a.sub(grad.sign().mul(step)).maximum(lo).minimum(hi).detach());
-      });
-    }
-    return best;
-  });
-}
-
-// ---------- tests ----------
+import { flat, margins, pgdMinMargins, sampledMinMargins, tinyConvNet, tinyMlp, tinyResNet } from './helpers.js';
 
 test('affine backward passes are the exact transposes of their layers (adjoint identity)', () => {
   tidy(() =>
@@ -178,6 +33,7 @@ test('affine backward passes are the exact transposes of their layers (adjoint i
       ];
       for (const [layer, shape] of layers) {
         const op = bounds.boundModuleFor(layer, 'crown');
+        assert.ok(!('expand' in op), `${layer.constructor.name} is a single layer`);
         const x = randn([2, ...shape], { generator: g });
         const y = layer.forward(x);
         const y0 = layer.forward(x.mul(0));
@@ -196,6 +52,60 @@ test('affine backward passes are the exact transposes of their layers (adjoint i
         const biasErr = (r.bias ?? bias0.mul(0)).sub(bias0).abs().max().item();
         assert.ok(biasErr < 1e-4 * scale, `${layer.constructor.name}: bias error ${biasErr}`);
       }
+    }),
+  );
+});
+
+test('MaxPool2d relaxation: A·maxpool(x) >= A\'·x + bias on sampled points and corners of the box, exact where one input dominates each window', () => {
+  tidy(() =>
+    noGrad(() => {
+      const g = new Generator(21);
+      const configs: Array<[MaxPool2d, number[]]> = [
+        [new MaxPool2d(2), [3, 4, 4]],
+        [new MaxPool2d(3, { stride: 1, padding: 1 }), [2, 5, 5]],
+        [new MaxPool2d([2, 3], { stride: [1, 2], padding: [1, 1] }), [2, 4, 6]],
+      ];
+      const B = 2;
+      const S = 5;
+      const P = 300;
+      for (const [layer, shape] of configs) {
+        const op = bounds.boundModuleFor(layer, 'crown') as bounds.BoundModule<MaxPool2d>;
+        for (const pointBox of [false, true]) {
+          // on a point box (l = u) the largest input dominates every window: the relaxation is exact
+          const l = randn([B, ...shape], { generator: g });
+          const u = pointBox ? l : l.add(rand([B, ...shape], { generator: g }).mul(1.5));
+          const y0 = layer.forward(l);
+          for (const Ba of [1, B]) {
+            const A = randn([Ba, S, ...y0.shape.slice(1)], { generator: g });
+            const r = op.backward!(layer, A, { inputShape: shape, lower: l, upper: u, lowerSlope: 'adaptive' });
+            assert.deepEqual(r.A.shape, [B, S, ...shape]);
+            const u01 = rand([P, B, ...shape], { generator: g });
+            const corner = rand([P, B, ...shape], { generator: g }).ge(0.5).to('float32');
+            for (const t of [u01, corner]) {
+              const x = l.unsqueeze(0).add(u.sub(l).unsqueeze(0).mul(t)); // [P, B, ...]
+              const y = layer.forward(x.reshape([P * B, ...shape])).reshape([P, B, -1, 1]);
+              const lhs = A.reshape([1, Ba, S, -1]).matmul(y).squeeze(3); // [P, B, S]
+              const rhs = r.A.reshape([1, B, S, -1]).matmul(x.reshape([P, B, -1, 1])).squeeze(3).add(r.bias!.unsqueeze(0));
+              const gap = lhs.sub(rhs);
+              assert.ok(gap.min().item() > -1e-4, `${JSON.stringify(layer.kernelSize)}: relaxation violated by ${-gap.min().item()}`);
+              if (pointBox) assert.ok(gap.abs().max().item() < 1e-4, `exact on a point box, gap ${gap.abs().max().item()}`);
+            }
+          }
+        }
+      }
+      // a window whose largest lower bound dominates: the upper line is y = x_{j*}, not a constant
+      const pool = new MaxPool2d(2);
+      const l = tensor([[[[5, 0], [1, 2]]]]);
+      const u = tensor([[[[6, 1], [2, 4]]]]);
+      const op = bounds.boundModuleFor(pool, 'crown') as bounds.BoundModule<MaxPool2d>;
+      const neg = op.backward!(pool, tensor([[[[[-1]]]]]), { inputShape: [1, 2, 2], lower: l, upper: u, lowerSlope: 'adaptive' });
+      assert.deepEqual(neg.A.reshape([-1]).toArray(), [-1, 0, 0, 0]);
+      assert.deepEqual(neg.bias!.toArray(), [0]);
+      // not dominated (u = 5.5 > l* = 5): the upper line is the constant max u = 6, so -y >= -6
+      const u2 = tensor([[[[6, 1], [2, 5.5]]]]);
+      const loose = op.backward!(pool, tensor([[[[[-1]]]]]), { inputShape: [1, 2, 2], lower: l, upper: u2, lowerSlope: 'adaptive' });
+      assert.deepEqual(loose.A.reshape([-1]).toArray(), [0, 0, 0, 0]);
+      assert.deepEqual(loose.bias!.toArray(), [-6]);
     }),
   );
 });
@@ -220,14 +130,13 @@ interface Case {
   inputShape: number[];
   eps: number[];
   inputs: number;
-  crown: boolean;
 }
 
 const cases = (): Case[] => [
-  { name: 'mlp', model: tinyMlp(1), inputShape: [1, 3, 4], eps: [0.02, 0.1], inputs: 4, crown: true },
-  { name: 'conv', model: tinyConvNet(2), inputShape: [1, 8, 8], eps: [0.01, 0.05], inputs: 4, crown: true },
-  { name: 'mnist-small', model: buildModel('mnist-small', { seed: 3 }).eval(), inputShape: [1, 28, 28], eps: [0.002, 0.01], inputs: 2, crown: true },
-  { name: 'resnet (IBP only)', model: tinyResNet(4), inputShape: [1, 8, 8], eps: [0.01, 0.05], inputs: 3, crown: false },
+  { name: 'mlp', model: tinyMlp(1), inputShape: [1, 3, 4], eps: [0.02, 0.1], inputs: 4 },
+  { name: 'conv', model: tinyConvNet(2), inputShape: [1, 8, 8], eps: [0.01, 0.05], inputs: 4 },
+  { name: 'mnist-small', model: buildModel('mnist-small', { seed: 3 }).eval(), inputShape: [1, 28, 28], eps: [0.002, 0.01], inputs: 2 },
+  { name: 'resnet', model: tinyResNet(4), inputShape: [1, 8, 8], eps: [0.01, 0.05], inputs: 3 },
 ];
 
 test('soundness: no sampled point and no PGD attack goes below the IBP / CROWN margin lower bounds', () => {
@@ -242,12 +151,10 @@ test('soundness: no sampled point and no PGD attack goes below the IBP / CROWN m
         const preds = noGrad(() => c.model.forward(x).argmax(1).toArray());
         const methods: Array<[string, number[][]]> = noGrad(() => {
           const out: Array<[string, number[][]]> = [['ibp', flat(ibpMarginBounds(c.model, x, eps, preds), c.inputs)]];
-          if (c.crown) {
-            out.push(['crown', flat(crownMarginBounds(c.model, x, eps, preds), c.inputs)]);
-            out.push(['crown-ibp', flat(crownMarginBounds(c.model, x, eps, preds, { intermediate: 'ibp' }), c.inputs)]);
-            for (const lowerSlope of c.name === 'mnist-small' ? [] : (['zero', 'one', 'same-slope'] as const)) {
-              out.push([`crown/${lowerSlope}`, flat(crownMarginBounds(c.model, x, eps, preds, { lowerSlope }), c.inputs)]);
-            }
+          out.push(['crown', flat(crownMarginBounds(c.model, x, eps, preds), c.inputs)]);
+          out.push(['crown-ibp', flat(crownMarginBounds(c.model, x, eps, preds, { intermediate: 'ibp' }), c.inputs)]);
+          for (const lowerSlope of c.name === 'mnist-small' ? [] : (['zero', 'one', 'same-slope'] as const)) {
+            out.push([`crown/${lowerSlope}`, flat(crownMarginBounds(c.model, x, eps, preds, { lowerSlope }), c.inputs)]);
           }
           return out;
         });
@@ -262,16 +169,14 @@ test('soundness: no sampled point and no PGD attack goes below the IBP / CROWN m
               assert.ok(lb <= worst + 1e-4, `${c.name} eps ${eps} input ${i} ${name}: bound ${lb} > attained margin ${worst} (j-row ${j})`);
             });
           }
-          if (c.crown) {
-            const ibp = methods[0][1][i];
-            const crown = methods[1][1][i];
-            crown.forEach((v, j) => {
-              assert.ok(v >= ibp[j] - 1e-5, `${c.name} eps ${eps} input ${i}: CROWN ${v} looser than IBP ${ibp[j]}`);
-              compared++;
-              gapSum += v - ibp[j];
-              if (v > ibp[j] + 1e-6) tighter++;
-            });
-          }
+          const ibp = methods[0][1][i];
+          const crown = methods[1][1][i];
+          crown.forEach((v, j) => {
+            assert.ok(v >= ibp[j] - 1e-5, `${c.name} eps ${eps} input ${i}: CROWN ${v} looser than IBP ${ibp[j]}`);
+            compared++;
+            gapSum += v - ibp[j];
+            if (v > ibp[j] + 1e-6) tighter++;
+          });
         }
       });
     }
@@ -372,15 +277,28 @@ test('largestCertifiedEps: verified at the returned eps, not at eps + tol', () =
 });
 
 test('clear errors for unsupported layers, train-mode BatchNorm and bad parameters', () => {
-  const res = tinyResNet(15);
+  class Square extends Module {
+    forward(x: Tensor): Tensor {
+      return x.square();
+    }
+  }
   const x = rand([2, 1, 8, 8]);
+  const sq = new Sequential(new Flatten(), new Square(), new Linear(64, 2));
   assert.throws(
-    () => certifyCROWN(res, x, [0, 1], 0.01),
-    /^Error: crown: layer kind BasicBlock is not supported \(supported: Linear, Conv2d, ReLU, Flatten, BatchNorm2d \(eval\), AvgPool2d\)$/,
+    () => certifyCROWN(sq, x, [0, 1], 0.01),
+    /^Error: crown: layer kind Square is not supported \(supported: Linear, Conv2d, ReLU, Flatten, BatchNorm2d \(eval\), AvgPool2d, MaxPool2d, BasicBlock\)$/,
   );
-  const pool = new Sequential(new MaxPool2d(2), new Flatten(), new Linear(16, 2));
-  assert.throws(() => certifyCROWN(pool, x, [0, 1], 0.01), /crown: layer kind MaxPool2d is not supported/);
-  assert.equal(certifyIBP(pool, x, [0, 1], 0.01).length, 2);
+  assert.throws(() => certifyIBP(sq, x, [0, 1], 0.01), /^Error: ibp: layer kind Square is not supported/);
+  // a layer kind registered with an interval pass only: IBP bounds it, CROWN names it
+  class Clip extends Module {
+    forward(x: Tensor): Tensor {
+      return x.clamp(0, 1);
+    }
+  }
+  bounds.registerBoundModule(Clip, { kind: 'Clip', affine: false, interval: (_l, lo, hi) => [lo.clamp(0, 1), hi.clamp(0, 1)] });
+  const clip = new Sequential(new Flatten(), new Clip(), new Linear(64, 2));
+  assert.equal(certifyIBP(clip, x, [0, 1], 0.01).length, 2);
+  assert.throws(() => certifyCROWN(clip, x, [0, 1], 0.01), /^Error: crown: layer kind Clip is not supported \(supported: .*MaxPool2d, BasicBlock\)$/);
   const train = tinyConvNet(16).train();
   assert.throws(() => certifyIBP(train, rand([1, 1, 8, 8]), [0], 0.1), /ibp: BatchNorm2d '1' is in train mode; call model\.eval\(\)/);
   const mlp = tinyMlp(17);

@@ -1,19 +1,18 @@
-// Bounds through the residual BasicBlock: IBP only, as the interval sum of the two branches
-// (conv-bn-relu-conv-bn, and the shortcut) followed by ReLU. Sound, but it forgets that both
-// branches see the same input. No CROWN pass (the registry reports a clear error).
-import type { BasicBlock } from '../../nn/index.js';
-import type { BoundModule } from './types.js';
+// Bounds through the residual BasicBlock: it adds its parts to the graph, relu(bn2(conv2(relu(
+// bn1(conv1(x))))) + shortcut(x)), so both branches see the same input node and the backward
+// pass sums their coefficients on it (exact for the sum, unlike adding the branches' intervals).
+// Every part is an ordinary layer node with its own relaxation and its own intermediate bounds.
+import { ReLU, type BasicBlock } from '../../nn/index.js';
+import type { CompositeBoundModule } from './types.js';
 
-export const basicBlock: BoundModule<BasicBlock> = {
+const relu = new ReLU(); // parameter-free: one instance serves every block
+
+export const basicBlock: CompositeBoundModule<BasicBlock> = {
   kind: 'BasicBlock',
-  affine: false,
-  interval(layer, lo, hi, ctx) {
-    let [l, u] = ctx.interval(layer.conv1, lo, hi);
-    [l, u] = ctx.interval(layer.bn1, l, u);
-    [l, u] = [l.relu(), u.relu()];
-    [l, u] = ctx.interval(layer.conv2, l, u);
-    [l, u] = ctx.interval(layer.bn2, l, u);
-    const [sl, su] = layer.shortcut ? ctx.interval(layer.shortcut, lo, hi) : [lo, hi];
-    return [l.add(sl).relu(), u.add(su).relu()];
+  expand(layer, g, x) {
+    let h = x;
+    for (const m of [layer.conv1, layer.bn1, relu, layer.conv2, layer.bn2]) h = g.module(m, h);
+    const s = layer.shortcut ? g.module(layer.shortcut, x) : x;
+    return g.module(relu, g.add(h, s));
   },
 };

@@ -31,6 +31,9 @@ export function reluRelaxation(l: Tensor, u: Tensor, rule: LowerSlope): ReluRela
     case 'adaptive':
       unstableLower = u.ge(l.neg()).to(l.dtype);
       break;
+    case 'deeppoly':
+      unstableLower = u.gt(l.neg()).to(l.dtype);
+      break;
     case 'zero':
       unstableLower = zerosLike(l);
       break;
@@ -41,7 +44,7 @@ export function reluRelaxation(l: Tensor, u: Tensor, rule: LowerSlope): ReluRela
       unstableLower = s;
       break;
     default:
-      throw new RangeError(`crown: lowerSlope '${String(rule)}' is not one of adaptive, zero, one, same-slope`);
+      throw new RangeError(`crown: lowerSlope '${String(rule)}' is not one of adaptive, deeppoly, zero, one, same-slope`);
   }
   const lowerSlope = where(unstable, unstableLower, one);
   return { upperSlope, upperIntercept, lowerSlope };
@@ -64,5 +67,8 @@ export const relu: BoundModule<ReLU> = {
     const newA = A.mul(r.lowerSlope.unsqueeze(1)).add(neg.mul(r.upperSlope.sub(r.lowerSlope).unsqueeze(1)));
     const bias = neg.reshape([Ba, S, -1]).matmul(r.upperIntercept.reshape([B, -1, 1])).squeeze(2);
     return { A: newA, bias };
+  },
+  unstable(lower, upper) {
+    return lower.lt(0).logicalAnd(upper.gt(0));
   },
 };
