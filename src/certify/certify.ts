@@ -4,6 +4,7 @@ import { BatchNorm2d, Module } from '../nn/index.js';
 import { noGrad, tidy, type Generator, type Tensor } from '../tensor/index.js';
 import type { Certificate, CertifierKind } from './certificate.js';
 import { certifyCROWN, type CertifyCrownOptions } from './crown.js';
+import { certifyDeepPoly, type CertifyDeepPolyOptions } from './deeppoly.js';
 import { certifyIBP } from './ibp.js';
 import { Smooth, type BaseClassifier } from './smoothing.js';
 import type { CertifyBoundsOptions } from './spec.js';
@@ -28,18 +29,23 @@ export interface CrownCertifyOptions extends CertifyCrownOptions {
   eps: number;
 }
 
-export type CertifyOptions = SmoothingCertifyOptions | IbpCertifyOptions | CrownCertifyOptions;
+export interface DeepPolyCertifyOptions extends CertifyDeepPolyOptions {
+  eps: number;
+}
+
+export type CertifyOptions = SmoothingCertifyOptions | IbpCertifyOptions | CrownCertifyOptions | DeepPolyCertifyOptions;
 
 /**
  * Certifies each input of images [N, ...] with the named certifier:
  * - 'smoothing': randomized smoothing CERTIFY (Cohen et al.), L2 radius, with probability at
  *   least 1 − alpha per input; model is a Module or a base classifier returning logits;
- * - 'ibp' / 'crown': the clean prediction verified on the L∞ ball of radius eps (∩ [0, 1]);
- *   deterministic.
+ * - 'ibp' / 'crown' / 'deeppoly': the clean prediction verified on the L∞ ball of radius eps
+ *   (∩ [0, 1]); deterministic.
  */
 export function certify(kind: 'smoothing', model: Module | BaseClassifier, images: Tensor, labels: ArrayLike<number>, o: SmoothingCertifyOptions): Certificate[];
 export function certify(kind: 'ibp', model: Module, images: Tensor, labels: ArrayLike<number>, o: IbpCertifyOptions): Certificate[];
 export function certify(kind: 'crown', model: Module, images: Tensor, labels: ArrayLike<number>, o: CrownCertifyOptions): Certificate[];
+export function certify(kind: 'deeppoly', model: Module, images: Tensor, labels: ArrayLike<number>, o: DeepPolyCertifyOptions): Certificate[];
 export function certify(kind: CertifierKind, model: Module | BaseClassifier, images: Tensor, labels: ArrayLike<number>, o: CertifyOptions): Certificate[];
 export function certify(kind: CertifierKind, model: Module | BaseClassifier, images: Tensor, labels: ArrayLike<number>, o: CertifyOptions): Certificate[] {
   if (kind === 'smoothing') {
@@ -60,5 +66,6 @@ export function certify(kind: CertifierKind, model: Module | BaseClassifier, ima
   if (!(model instanceof Module)) throw new TypeError(`${kind}: model must be an nn Module (bounds need its layers)`);
   if (kind === 'ibp') return certifyIBP(model, images, labels, (o as IbpCertifyOptions).eps, o as IbpCertifyOptions);
   if (kind === 'crown') return certifyCROWN(model, images, labels, (o as CrownCertifyOptions).eps, o as CrownCertifyOptions);
-  throw new RangeError(`certify: unknown certifier '${String(kind)}' (known: smoothing, ibp, crown)`);
+  if (kind === 'deeppoly') return certifyDeepPoly(model, images, labels, (o as DeepPolyCertifyOptions).eps, o as DeepPolyCertifyOptions);
+  throw new RangeError(`certify: unknown certifier '${String(kind)}' (known: smoothing, ibp, crown, deeppoly)`);
 }

@@ -1,10 +1,11 @@
-// Certifiers: randomized smoothing, IBP and CROWN, all returning Certificate[].
+// Certifiers: randomized smoothing, IBP, CROWN and DeepPoly, all returning Certificate[].
 export * from './certificate.js';
 export * from './stats.js';
 export * from './smoothing.js';
 export * from './spec.js';
 export * from './ibp.js';
 export * from './crown.js';
+export * from './deeppoly.js';
 export * as bounds from './bounds/index.js';
 export type { LowerSlope } from './bounds/index.js';
 export * from './certify.js';
