@@ -2,7 +2,7 @@
 // "Certified at radius r" means: prediction is not "abstain", equals the label, and radius >= r.
 
 export type Norm = 'l2' | 'linf';
-export type CertifierKind = 'smoothing' | 'ibp' | 'crown' | 'deeppoly';
+export type CertifierKind = 'smoothing' | 'ibp' | 'crown' | 'deeppoly' | 'tightest';
 
 export interface Certificate {
   /** Position of the input in the evaluated set. */

@@ -6,6 +6,7 @@ import type { Certificate, CertifierKind } from './certificate.js';
 import { certifyCROWN, type CertifyCrownOptions } from './crown.js';
 import { certifyDeepPoly, type CertifyDeepPolyOptions } from './deeppoly.js';
 import { certifyIBP } from './ibp.js';
+import { certifyTightest, type CertifyTightestOptions } from './tightest.js';
 import { Smooth, type BaseClassifier } from './smoothing.js';
 import type { CertifyBoundsOptions } from './spec.js';
 
@@ -33,19 +34,25 @@ export interface DeepPolyCertifyOptions extends CertifyDeepPolyOptions {
   eps: number;
 }
 
-export type CertifyOptions = SmoothingCertifyOptions | IbpCertifyOptions | CrownCertifyOptions | DeepPolyCertifyOptions;
+export interface TightestCertifyOptions extends CertifyTightestOptions {
+  eps: number;
+}
+
+export type CertifyOptions = SmoothingCertifyOptions | IbpCertifyOptions | CrownCertifyOptions | DeepPolyCertifyOptions | TightestCertifyOptions;
 
 /**
  * Certifies each input of images [N, ...] with the named certifier:
  * - 'smoothing': randomized smoothing CERTIFY (Cohen et al.), L2 radius, with probability at
  *   least 1 − alpha per input; model is a Module or a base classifier returning logits;
  * - 'ibp' / 'crown' / 'deeppoly': the clean prediction verified on the L∞ ball of radius eps
- *   (∩ [0, 1]); deterministic.
+ *   (∩ [0, 1]); deterministic;
+ * - 'tightest': the same, with the largest of the margin lower bounds of the methods in `of`.
  */
 export function certify(kind: 'smoothing', model: Module | BaseClassifier, images: Tensor, labels: ArrayLike<number>, o: SmoothingCertifyOptions): Certificate[];
 export function certify(kind: 'ibp', model: Module, images: Tensor, labels: ArrayLike<number>, o: IbpCertifyOptions): Certificate[];
 export function certify(kind: 'crown', model: Module, images: Tensor, labels: ArrayLike<number>, o: CrownCertifyOptions): Certificate[];
 export function certify(kind: 'deeppoly', model: Module, images: Tensor, labels: ArrayLike<number>, o: DeepPolyCertifyOptions): Certificate[];
+export function certify(kind: 'tightest', model: Module, images: Tensor, labels: ArrayLike<number>, o: TightestCertifyOptions): Certificate[];
 export function certify(kind: CertifierKind, model: Module | BaseClassifier, images: Tensor, labels: ArrayLike<number>, o: CertifyOptions): Certificate[];
 export function certify(kind: CertifierKind, model: Module | BaseClassifier, images: Tensor, labels: ArrayLike<number>, o: CertifyOptions): Certificate[] {
   if (kind === 'smoothing') {
@@ -67,5 +74,6 @@ export function certify(kind: CertifierKind, model: Module | BaseClassifier, ima
   if (kind === 'ibp') return certifyIBP(model, images, labels, (o as IbpCertifyOptions).eps, o as IbpCertifyOptions);
   if (kind === 'crown') return certifyCROWN(model, images, labels, (o as CrownCertifyOptions).eps, o as CrownCertifyOptions);
   if (kind === 'deeppoly') return certifyDeepPoly(model, images, labels, (o as DeepPolyCertifyOptions).eps, o as DeepPolyCertifyOptions);
-  throw new RangeError(`certify: unknown certifier '${String(kind)}' (known: smoothing, ibp, crown, deeppoly)`);
+  if (kind === 'tightest') return certifyTightest(model, images, labels, (o as TightestCertifyOptions).eps, o as TightestCertifyOptions);
+  throw new RangeError(`certify: unknown certifier '${String(kind)}' (known: smoothing, ibp, crown, deeppoly, tightest)`);
 }

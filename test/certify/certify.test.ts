@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BatchNorm2d, Conv2d, Flatten, Linear, ReLU, Sequential, buildModel } from '../../src/nn/index.js';
 import { Generator, liveTensors, noGrad, rand } from '../../src/tensor/index.js';
-import { Smooth, certify, certifyCROWN, certifyDeepPoly, certifyIBP, type Certificate } from '../../src/certify/index.js';
+import { Smooth, certify, certifyCROWN, certifyDeepPoly, certifyIBP, certifyTightest, type Certificate } from '../../src/certify/index.js';
 
 const withoutTime = (cs: Certificate[]) => cs.map(({ seconds: _s, ...rest }) => rest);
 
-test('certify(kind, ...) dispatches to smoothing, IBP, CROWN and DeepPoly with their semantics', () => {
+test('certify(kind, ...) dispatches to smoothing, IBP, CROWN, DeepPoly and tightest with their semantics', () => {
   const model = buildModel('mnist-small', { seed: 21 }).eval();
   const x = rand([3, 1, 28, 28], { generator: new Generator(2) });
   const labels = noGrad(() => model.forward(x).argmax(1).toArray());
@@ -23,8 +23,11 @@ test('certify(kind, ...) dispatches to smoothing, IBP, CROWN and DeepPoly with t
   const deeppoly = certify('deeppoly', model, x, labels, { eps: 0.005, intermediate: 'ibp' });
   assert.deepEqual(withoutTime(deeppoly), withoutTime(certifyDeepPoly(model, x, labels, 0.005, { intermediate: 'ibp' })));
   assert.ok(deeppoly.every((c) => c.certifier === 'deeppoly' && c.norm === 'linf'));
+  const tightest = certify('tightest', model, x, labels, { eps: 0.005, of: ['ibp', 'crown'], crown: { intermediate: 'ibp' } });
+  assert.deepEqual(withoutTime(tightest), withoutTime(certifyTightest(model, x, labels, 0.005, { of: ['ibp', 'crown'], crown: { intermediate: 'ibp' } })));
+  assert.ok(tightest.every((c) => c.certifier === 'tightest' && c.norm === 'linf'));
   assert.equal(liveTensors(), before);
-  assert.throws(() => certify('bogus' as never, model, x, labels, { eps: 0.1 }), /certify: unknown certifier 'bogus' \(known: smoothing, ibp, crown, deeppoly\)/);
+  assert.throws(() => certify('bogus' as never, model, x, labels, { eps: 0.1 }), /certify: unknown certifier 'bogus' \(known: smoothing, ibp, crown, deeppoly, tightest\)/);
   assert.throws(() => certify('ibp', ((t: never) => t) as never, x, labels, { eps: 0.1 }), /ibp: model must be an nn Module/);
 });
 

@@ -13,10 +13,11 @@ import {
   ibpSpecBounds,
   inputBox,
   marginSpec,
+  tightestSpecBounds,
 } from '../../src/certify/index.js';
 import { margins, pgdMinMargins, randomizeBatchNorm, tinyMlp, tinyResNet } from './helpers.js';
 
-test('an affine network: IBP (folded), CROWN and DeepPoly bounds equal the exact minimum margin over the box', () => {
+test('an affine network: IBP (folded), CROWN, DeepPoly and tightest bounds equal the exact minimum margin over the box', () => {
   const g = new Generator(1);
   const net = new Sequential(
     new Conv2d(1, 3, 3, { stride: 2, padding: 1, generator: g }),
@@ -50,6 +51,7 @@ test('an affine network: IBP (folded), CROWN and DeepPoly bounds equal the exact
         ['ibp', ibpSpecBounds(net, x, eps, C)],
         ['crown', crownSpecBounds(net, x, eps, C)],
         ['deeppoly', deepPolySpecBounds(net, x, eps, C)],
+        ['tightest', tightestSpecBounds(net, x, eps, C, { of: ['ibp', 'crown', 'deeppoly'] })],
       ] as const) {
         const got = b.toArray();
         exact.flat().forEach((v, k) => assert.ok(Math.abs(got[k] - v) < 1e-5 * (1 + Math.abs(v)), `${name}: bound ${got[k]}, exact minimum ${v}`));
