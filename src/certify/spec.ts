@@ -78,9 +78,9 @@ export function concretizeLower(A: Tensor, bias: Tensor | null, lo: Tensor, hi: 
   const flatA = A.reshape([Ba, S, -1]);
   const mid = lo.add(hi).div(2).reshape([B, -1, 1]);
   const rad = hi.sub(lo).div(2).reshape([B, -1, 1]);
-  const absA = flatA.abs();
-  let out = flatA.matmul(mid).sub(absA.matmul(rad)).squeeze(2);
-  if (slack > 0) out = out.sub(absA.matmul(mid.abs().add(rad)).squeeze(2).mul(slack));
+  // the slack rides on the radius: |A|·(rad + slack·(|mid| + rad)), one product as without it
+  const radius = slack > 0 ? rad.add(mid.abs().add(rad).mul(slack)) : rad;
+  const out = flatA.matmul(mid).sub(flatA.abs().matmul(radius)).squeeze(2);
   if (!bias) return out;
   return slack > 0 ? out.add(bias).sub(bias.abs().mul(slack)) : out.add(bias);
 }
