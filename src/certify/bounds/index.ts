@@ -9,5 +9,5 @@ export { batchNorm2d, batchNormAffine } from './batchnorm2d.js';
 export { avgPool2d } from './avgpool2d.js';
 export { maxPool2d } from './maxpool2d.js';
 export { basicBlock } from './basic-block.js';
-export { registerBoundModule, boundModuleFor, layersOf, type BoundMethod } from './registry.js';
+export { registerBoundModule, boundModuleFor, type BoundMethod } from './registry.js';
 export { GraphBuilder, buildGraph, consumersOf, intervalNodes, type BoundNetwork, type BoundNode, type NodeBackwardContext } from './graph.js';

@@ -1,6 +1,6 @@
 // The registry: which bound operator bounds which layer class (matched with instanceof, first
 // match wins). Adding a layer kind = one file in this folder + one line here.
-import { AvgPool2d, BasicBlock, BatchNorm2d, Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU, Sequential } from '../../nn/index.js';
+import { AvgPool2d, BasicBlock, BatchNorm2d, Conv2d, Flatten, Linear, MaxPool2d, Module, ReLU } from '../../nn/index.js';
 import { avgPool2d } from './avgpool2d.js';
 import { basicBlock } from './basic-block.js';
 import { batchNorm2d } from './batchnorm2d.js';
@@ -56,10 +56,4 @@ export function boundModuleFor(layer: Module, method: BoundMethod): BoundModule 
     throw new Error(`${method}: layer kind ${layer.constructor.name} is not supported (supported: ${supported(method)})`);
   }
   return found[1];
-}
-
-/** The layers of a model in order, nested Sequentials unpacked. */
-export function layersOf(model: Module): Module[] {
-  if (model instanceof Sequential) return model.layers.flatMap(layersOf);
-  return [model];
 }
