@@ -10,9 +10,14 @@ convolutions by conv_transpose2d as auto_LiRPA does, intermediate bounds from CR
 unstable neurons only, or from IBP for CROWN-IBP). Same batch sizes (IBP 256, CROWN 32) and the
 same chunking of the intermediate-bound passes (at most 2^22 coefficient elements) as abstain.
 
+DeepPoly (Singh et al. 2019) is CROWN's back-substitution with DeepPoly's lower slope, every
+neuron of a ReLU input bounded, and concretisation also at the bounded layers on the way (as ERAN
+does), keeping the largest bound; the tightest-of bound is the elementwise maximum of the IBP,
+CROWN and DeepPoly margins (its time is the sum of theirs, so it is not timed).
+
 Figures (seconds for the first 100 MNIST test images, L-inf eps 0.1, the small MNIST CNN after
 one epoch of standard training, seeded and shuffled as abstain's train() does, so both sides hold
-the same weights): IBP time, CROWN time, CROWN-IBP time. Each is the median of the timed runs
+the same weights): IBP time, CROWN time, CROWN-IBP time, DeepPoly time. Each is the median of the timed runs
 after an untimed warm-up. When bench/bounds.ts has just run (it leaves its weights and margins in
 the temporary folder), `info` reports the largest differences between the two sides' weights and
 margin lower bounds. Prints one JSON line.
@@ -71,18 +76,19 @@ def interval(layer, l, u):
     return m - r, m + r
 
 
-def relu_relaxation(l, u):
-    """Upper line u/(u-l)(x-l) and the adaptive lower slope on unstable neurons; exact elsewhere."""
+def relu_relaxation(l, u, strict=False):
+    """Upper line u/(u-l)(x-l) and the adaptive lower slope on unstable neurons (strict: DeepPoly's
+    1 if u > -l, else CROWN's 1 if u >= -l); exact elsewhere."""
     active = (l >= 0).to(l.dtype)
     unstable = (l < 0) & (u > 0)
     s = u / torch.where(unstable, u - l, (u - l).clamp(min=1))
     upper_slope = torch.where(unstable, s, active)
     upper_intercept = torch.where(unstable, -s * l, torch.zeros_like(l))
-    lower_slope = torch.where(unstable, (u >= -l).to(l.dtype), active)
+    lower_slope = torch.where(unstable, ((u > -l) if strict else (u >= -l)).to(l.dtype), active)
     return upper_slope, upper_intercept, lower_slope
 
 
-def backward(layer, A, in_shape, l=None, u=None):
+def backward(layer, A, in_shape, l=None, u=None, strict=False):
     """Coefficients A [Ba, S, *out] on the layer's output -> (A' on its input, added constant)."""
     Ba, S = A.shape[:2]
     if isinstance(layer, nn.Linear):
@@ -99,7 +105,7 @@ def backward(layer, A, in_shape, l=None, u=None):
         bias = A.sum((3, 4)).matmul(layer.bias) if layer.bias is not None else None
         return At.reshape(Ba, S, Ci, Hi, Wi), bias
     if isinstance(layer, nn.ReLU):  # positive coefficients take the lower line, negative the upper
-        us, ui, ls = relu_relaxation(l, u)
+        us, ui, ls = relu_relaxation(l, u, strict)
         B = l.shape[0]
         neg = A.clamp(max=0)
         newA = A * ls.unsqueeze(1) + neg * (us - ls).unsqueeze(1)
@@ -108,13 +114,18 @@ def backward(layer, A, in_shape, l=None, u=None):
     raise TypeError(f'no bound for {type(layer).__name__}')
 
 
-def concretize_lower(A, bias, lo, hi):
+def concretize_lower(A, bias, lo, hi, slack=0.0):
+    """Lower bound of A x + bias over [lo, hi]; slack > 0 widens it by slack (|A| (|mid| + rad) + |bias|)."""
     Ba, S = A.shape[:2]
     B = lo.shape[0]
     flatA = A.reshape(Ba, S, -1)
     mid = ((lo + hi) / 2).reshape(B, -1, 1)
     rad = ((hi - lo) / 2).reshape(B, -1, 1)
     out = flatA.matmul(mid).sub(flatA.abs().matmul(rad)).squeeze(2)
+    if slack:
+        out = out - slack * flatA.abs().matmul(mid.abs() + rad).squeeze(2)
+        if bias is not None:
+            bias = bias - slack * bias.abs()
     return out + bias if bias is not None else out
 
 
@@ -159,25 +170,38 @@ def ibp_spec_bounds(layers, x, eps, C, shapes):
     return concretize_lower(A, bias, l, u)
 
 
-def backward_lower(layers, shapes, pre, A, to, lo, hi):
-    bias = None
+def backward_lower(layers, shapes, pre, A, to, lo, hi, tight=None, slack=0.0, strict=False):
+    """Back-substitution to the input; with `tight` (DeepPoly: boxes of some layers' inputs) also
+    concretised at each of those on the way, keeping the largest bound."""
+    bias, best = None, None
     for k in range(to - 1, -1, -1):
         bl, bu = pre.get(k, (None, None))
-        A, b = backward(layers[k], A, shapes[k], bl, bu)
+        A, b = backward(layers[k], A, shapes[k], bl, bu, strict)
         if b is not None:
             bias = b if bias is None else bias + b
-    return concretize_lower(A, bias, lo, hi)
+        if tight is not None and k > 0 and k in tight:
+            v = concretize_lower(A, bias, *tight[k], slack)
+            best = v if best is None else torch.maximum(best, v)
+    out = concretize_lower(A, bias, lo, hi, slack)
+    return out if best is None else torch.maximum(best, out)
 
 
-def crown_spec_bounds(layers, x, eps, C, shapes, intermediate):
+SLACK = 1e-6  # abstain's relative widening of back-substituted intermediate bounds (rounding room)
+
+
+def crown_spec_bounds(layers, x, eps, C, shapes, intermediate, deeppoly=False):
+    """CROWN; deeppoly=True: DeepPoly (every neuron of a ReLU input bounded, DeepPoly's lower slope,
+    concretisation also at the bounded layers on the way, for the intermediate and final bounds)."""
     lo, hi = input_box(x, eps)
     B = x.shape[0]
     pre = {}
+    tight = {} if deeppoly else None  # boxes of layer inputs to concretise at: tightened, ReLU outputs
     size = lambda s: int(np.prod(s))
 
     def tighten(k, l, u):  # CROWN bounds of layer k's input for the neurons the box leaves unstable
         n = size(shapes[k])
-        unstable = ((l < 0) & (u > 0)).reshape(B, n).any(0).nonzero().flatten()
+        wanted = torch.ones_like(l, dtype=torch.bool) if deeppoly else (l < 0) & (u > 0)
+        unstable = wanted.reshape(B, n).any(0).nonzero().flatten()
         if unstable.numel() == 0:
             return l, u
         widest = max(size(s) for s in shapes[:k + 1])
@@ -188,7 +212,7 @@ def crown_spec_bounds(layers, x, eps, C, shapes, intermediate):
             m = idx.numel()
             I = F.one_hot(idx, n).to(l.dtype)
             A0 = torch.cat([I, -I]).reshape(1, 2 * m, *shapes[k])
-            b = backward_lower(layers, shapes, pre, A0, k, lo, hi)
+            b = backward_lower(layers, shapes, pre, A0, k, lo, hi, tight, SLACK, deeppoly)
             lowers.append(b[:, :m])
             uppers.append(-b[:, m:])
         index = unstable.unsqueeze(0).expand(B, -1)
@@ -205,8 +229,12 @@ def crown_spec_bounds(layers, x, eps, C, shapes, intermediate):
         frm = k
         if intermediate == 'crown':
             l, u = tighten(k, l, u)
+            if deeppoly:
+                tight[k] = (l, u)
         pre[k] = (l, u)
-    return backward_lower(layers, shapes, pre, C, len(layers), lo, hi)
+        if deeppoly:
+            tight[k + 1] = interval(layers[k], l, u)
+    return backward_lower(layers, shapes, pre, C, len(layers), lo, hi, tight, 0.0, deeppoly)
 
 
 def certify(layers, images, eps, batch, bounds):
@@ -275,10 +303,12 @@ def main():
         cpus.append(cpu)
         return runs, result
 
-    crown = lambda mode: (lambda ls, x, e, C, s: crown_spec_bounds(ls, x, e, C, s, mode))
+    crown = lambda mode, dp=False: (lambda ls, x, e, C, s: crown_spec_bounds(ls, x, e, C, s, mode, dp))
     ibp_runs, ibp = timed(max(a.repeats, 10), lambda: certify(layers, xt, EPS, 256, ibp_spec_bounds))
     crown_runs, cr = timed(a.repeats, lambda: certify(layers, xt, EPS, 32, crown('crown')))
     crown_ibp_runs, cri = timed(a.repeats, lambda: certify(layers, xt, EPS, 32, crown('ibp')))
+    deeppoly_runs, dp = timed(a.repeats, lambda: certify(layers, xt, EPS, 32, crown('crown', True)))
+    tightest = torch.maximum(torch.maximum(ibp, cr), dp)  # its time is the sum of its parts'
 
     with torch.no_grad():
         preds = model(xt).argmax(1)
@@ -289,9 +319,10 @@ def main():
         'threads': torch.get_num_threads(),
         'setup': f'mnist-small after one epoch of standard training on {TRAIN_IMAGES} images; {a.inputs} test inputs; L-inf eps {EPS}; IBP batch 256, CROWN batch 32',
         'clean accuracy': round(float((preds == yt).float().mean()), 4),
-        'first (untimed) call, s': dict(zip(('ibp', 'crown', 'crown-ibp'), firsts)),
+        'first (untimed) call, s': dict(zip(('ibp', 'crown', 'crown-ibp', 'deeppoly'), firsts)),
         'peak RSS, MiB': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
-        'ibp': summary(ibp), 'crown': summary(cr), 'crown-ibp': summary(cri),
+        'ibp': summary(ibp), 'crown': summary(cr), 'crown-ibp': summary(cri), 'deeppoly': summary(dp),
+        'tightest of ibp, crown, deeppoly': summary(tightest),
     }
     # Compare with what the abstain side (run just before, same seed) computed.
     base = os.path.join(tempfile.gettempdir(), f'abstain-bench-bounds-{a.seed}')
@@ -302,7 +333,7 @@ def main():
         ours = model.state_dict()
         info['max |weight difference| vs abstain'] = max(float((ours[k] - v).abs().max()) for k, v in theirs.items())
         if hand['inputs'] == a.inputs and hand['eps'] == EPS:
-            for key, m in (('ibp', ibp), ('crown', cr), ('crownIbp', cri)):
+            for key, m in (('ibp', ibp), ('crown', cr), ('crownIbp', cri), ('deeppoly', dp)):
                 other = torch.tensor(hand['margins'][key], dtype=torch.float32)
                 info[f'max |{key} margin difference| vs abstain'] = float((other - m).abs().max())
                 info[f'max relative {key} margin difference'] = float(((other - m).abs() / m.abs().clamp(min=1)).max())
@@ -313,6 +344,7 @@ def main():
             'IBP time': {'value': statistics.median(ibp_runs), 'runs': ibp_runs, 'unit': f's / {a.inputs} inputs', 'higherIsBetter': False},
             'CROWN time': {'value': statistics.median(crown_runs), 'runs': crown_runs, 'unit': f's / {a.inputs} inputs', 'higherIsBetter': False},
             'CROWN-IBP time': {'value': statistics.median(crown_ibp_runs), 'runs': crown_ibp_runs, 'unit': f's / {a.inputs} inputs', 'higherIsBetter': False},
+            'DeepPoly time': {'value': statistics.median(deeppoly_runs), 'runs': deeppoly_runs, 'unit': f's / {a.inputs} inputs', 'higherIsBetter': False},
             'CROWN CPU time': {'value': statistics.median(cpus[1]), 'runs': cpus[1], 'unit': f'CPU-s / {a.inputs} inputs', 'higherIsBetter': False},
         },
         'info': info,

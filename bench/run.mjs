@@ -28,7 +28,7 @@
 //   engine     training and inference throughput, peak memory (the tensor engine and nn)
 //   smoothing  randomized-smoothing certification throughput (Smooth.certifyMany against Cohen et
 //              al.'s core.py) and Gaussian-augmented training throughput (issue 4)
-//   bounds     IBP, CROWN and CROWN-IBP time for 100 MNIST test inputs (against a PyTorch
+//   bounds     IBP, CROWN, CROWN-IBP and DeepPoly time for 100 MNIST test inputs (against a PyTorch
 //              transcription; auto_LiRPA is not installable here) (issue 4)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
