@@ -37,7 +37,7 @@ export async function reproduceOnQueue(plan: GridPlan, o: QueueChoices, io: Io):
       const p = gridProgress(states, await queue.getWorkersCount());
       const { done, running, waiting, retrying, failed, missing } = p.counts;
       if (done === p.total) {
-        if (o.wait) io.err.write(`${progressLine(p)}\n`);
+        io.err.write(`${progressLine(p)}\n`);
         const outcomes = new Map<string, RunOutcome>();
         for (const s of states) outcomes.set(s.result!.run, { run: s.result!.run, seed: s.result!.seed, summary: s.result!.summary, seconds: s.result!.seconds, skipped: s.result!.skipped });
         const first = Math.min(...states.map((s) => s.startedAt ?? Infinity));

@@ -67,11 +67,11 @@ export type RunPhase = 'done' | 'running' | 'waiting' | 'retrying' | 'failed' | 
 export interface RunState {
   id: string;
   phase: RunPhase;
-  /** Errors so far (each retry after an error counts one). */
+  /** Attempts that ended, by an error or by a worker that died (BullMQ counts both). */
   attemptsMade: number;
   /** Times a worker started it (a worker that died mid-run counts too). */
   attemptsStarted: number;
-  /** The last error, for retrying and failed runs. */
+  /** The last error thrown by the run (none when only its worker died). */
   error?: string;
   /** host:pid of the worker running it (or that finished it). */
   worker?: string;
@@ -85,7 +85,7 @@ function phaseOf(state: string, job: Job): RunPhase {
   if (state === 'active') return 'running';
   if (state === 'failed') return 'failed';
   if (state === 'unknown') return 'missing';
-  return job.attemptsMade > 0 ? 'retrying' : 'waiting'; // waiting, delayed (back-off), prioritized
+  return job.failedReason ? 'retrying' : 'waiting'; // waiting, delayed (back-off), prioritized
 }
 
 /** Where each run stands, in the order of ids. */

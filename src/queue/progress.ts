@@ -54,8 +54,8 @@ export function detailLines(states: readonly RunState[], names: ReadonlyMap<stri
   for (const s of states) {
     const name = names.get(s.id) ?? s.id;
     if (s.phase === 'running') lines.push(`  running  ${name} on ${s.worker ?? 'a worker'}${s.startedAt ? ` for ${duration((now - s.startedAt) / 1000)}` : ''}`);
-    if (s.phase === 'failed') lines.push(`  failed   ${name} after ${s.attemptsMade} tr${s.attemptsMade === 1 ? 'y' : 'ies'}: ${s.error ?? 'no error recorded'}`);
-    if (s.phase === 'retrying') lines.push(`  retrying ${name} (${s.attemptsMade} error${s.attemptsMade === 1 ? '' : 's'} so far): ${s.error ?? ''}`);
+    if (s.phase === 'failed') lines.push(`  failed   ${name} (started ${s.attemptsStarted} time${s.attemptsStarted === 1 ? '' : 's'}): ${s.error ?? 'no error recorded'}`);
+    if (s.phase === 'retrying') lines.push(`  retrying ${name} after an error: ${s.error}`);
   }
   return lines;
 }
