@@ -193,14 +193,15 @@ Example:
       .option('--results <dir>', 'with --queue: the shared folder every worker can reach that holds the run folders (the same as --out)')
       .option('--status', 'with --queue: show done / running / failed / waiting and an ETA, enqueue nothing; writes the table once every run is done')
       .option('--wait', 'with --queue: wait until every run is done, then write the table')
-      .option('--attempts <n>', 'with --queue: tries per run when it fails with an error (default 3)', positiveInt('--attempts'));
+      .option('--attempts <n>', 'with --queue: tries per run when it fails with an error (default 3)', positiveInt('--attempts'))
+      .option('--retry-delay <seconds>', 'with --queue: wait before trying a failed run again, doubled for each further try (default 10)', positiveNumber('--retry-delay'));
     const flags: ConfigFlags = addConfigOptions(cmd, { noOut: true });
     engineOptions(cmd, { resume: true, force: true });
     cmd.addHelpText('after', `
 Scales:
 ${scales}
 Config flags (e.g. --epochs 1 --n 200) change every cell; the grid's own axes (data set, attack, rate, certifier) always win.`);
-    withHelp(cmd).action(async (o: EngineFlags & { scale: 'smoke' | 'small' | 'full'; out?: string; results?: string; datasets?: string[]; attacks?: string[]; rates?: number[]; certifiers?: string[]; sigmas?: number[]; epsilons?: number[]; list?: boolean; seeds?: number; queue?: string; status?: boolean; wait?: boolean; attempts?: number }) => {
+    withHelp(cmd).action(async (o: EngineFlags & { scale: 'smoke' | 'small' | 'full'; out?: string; results?: string; datasets?: string[]; attacks?: string[]; rates?: number[]; certifiers?: string[]; sigmas?: number[]; epsilons?: number[]; list?: boolean; seeds?: number; queue?: string; status?: boolean; wait?: boolean; attempts?: number; retryDelay?: number }) => {
       if (o.results && o.out && o.results !== o.out) throw new UsageError(`--results ${o.results} and --out ${o.out}: give one folder (--results is another name for --out)`);
       const { reproduce } = await import('./reproduce.js');
       done(await reproduce({ ...o, out: o.results ?? o.out, filter: { datasets: o.datasets, attacks: o.attacks, rates: o.rates, certifiers: o.certifiers, sigmas: o.sigmas, epsilons: o.epsilons } }, flags.overrides(), io));

@@ -14,6 +14,8 @@ export interface QueueChoices {
   status?: boolean;
   wait?: boolean;
   attempts: number;
+  /** Before the first retry of a failed run (ms), doubled for each further one. */
+  retryDelayMs: number;
   /** How often --wait looks at the queue (ms). */
   pollMs?: number;
 }
@@ -28,7 +30,7 @@ export async function reproduceOnQueue(plan: GridPlan, o: QueueChoices, io: Io):
       mkdirSync(plan.out, { recursive: true });
       const version = defaultVersions().abstain;
       const runs = plan.runs.map((r, i) => ({ id: ids[i], data: { run: r.name, seed: r.seed, config: r.cfg, abstain: version } }));
-      const rep = await enqueueRuns(queue, runs, { attempts: o.attempts });
+      const rep = await enqueueRuns(queue, runs, { attempts: o.attempts, backoffMs: o.retryDelayMs });
       io.err.write(`reproduce --scale ${plan.scale.name}: ${plan.runs.length} runs on ${where}: ${rep.added} enqueued, ${rep.present} already in the queue${rep.retried ? `, ${rep.retried} failed ones put back` : ''}; results in ${plan.out}\n`);
     }
     let lastCounts = '';

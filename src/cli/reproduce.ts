@@ -33,6 +33,8 @@ export interface ReproduceOptions extends EngineOptions {
   wait?: boolean;
   /** With queue: tries per run before it counts as failed (default 3). */
   attempts?: number;
+  /** With queue: seconds before the first retry of a failed run, doubled for each further one (default 10). */
+  retryDelay?: number;
 }
 
 /** Every run's validated config (all checked before any work starts). */
@@ -72,7 +74,7 @@ export async function reproduce(o: ReproduceOptions, user: Overrides, io: Io): P
   }
   if (o.queue) {
     const { reproduceOnQueue } = await import('./reproduce-queue.js');
-    return reproduceOnQueue(plan, { queue: o.queue, status: o.status, wait: o.wait, attempts: o.attempts ?? 3 }, io);
+    return reproduceOnQueue(plan, { queue: o.queue, status: o.status, wait: o.wait, attempts: o.attempts ?? 3, retryDelayMs: (o.retryDelay ?? 10) * 1000 }, io);
   }
   // The engine loads only here: enqueueing and --status need no libtorch.
   const { runExperiment } = await import('../experiment/index.js');
