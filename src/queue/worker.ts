@@ -132,13 +132,13 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
 
   let done!: (code: number) => void;
   const finished = new Promise<number>((r) => (done = r));
-  const stop = (signal: 'SIGTERM' | 'SIGINT') => {
+  const stop = (signal: 'SIGTERM' | 'SIGINT', why: string = signal) => {
     if (stopping) {
       if (signal === 'SIGINT') process.exit(130); // a second Ctrl-C: leave now
       return;
     }
     stopping = signal;
-    say(current ? `${signal}: saving the current run and stopping` : `${signal}: stopping`);
+    say(current ? `${why}: saving the current run and stopping` : `${why}: stopping`);
     requestInterrupt();
     void worker
       .close()
@@ -148,12 +148,12 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
   const onTerm = () => stop('SIGTERM');
   const onInt = () => stop('SIGINT');
   // A pool's worker processes stop with their parent (abstain worker --concurrency N).
-  const onDisconnect = () => stop('SIGTERM');
+  const onDisconnect = () => stop('SIGTERM', 'the pool process is gone');
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onInt);
   process.on('disconnect', onDisconnect);
 
-  say(`waiting for runs on ${address.display} (lease ${o.leaseSeconds} s, ${getNumThreads()} threads${o.results ? `, results in ${resolve(o.results)}` : ''})`);
+  say(`waiting for runs on ${address.display} (lease ${o.leaseSeconds} s, ${getNumThreads()} thread${getNumThreads() === 1 ? '' : 's'}${o.results ? `, results in ${resolve(o.results)}` : ''})`);
   void worker.run().catch((e) => {
     say(`stopped: ${(e as Error).message}`);
     done(1);
