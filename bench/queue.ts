@@ -5,7 +5,8 @@
 //   npm run build && node dist/bench/queue.js [--rounds R] [--seeds N] [--scale smoke|small]
 //
 // Each configuration starts from an empty results folder and an empty Redis database; its
-// workers start together with the enqueue. Two times per round:
+// workers start together with the enqueue (bench/results/queue.json; queue-seeds<N>.json with --seeds).
+// Two times per round:
 //   makespan  first run started → last run finished, from the queue's own timestamps (what a
 //             large grid's time is made of; timings.json's totalSeconds);
 //   wall      enqueue → table written (`reproduce --queue … --wait`; adds the workers' start-up,
@@ -13,7 +14,8 @@
 // On a machine with C cores, 1 worker gets C threads and each of 2 workers C/2 (ABSTAIN_THREADS),
 // so the pool never uses more cores than the single worker; the local run (no queue, one process,
 // C threads) is the reference. Medians over the rounds; bench/results/queue.json gets them all.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { Redis } from 'ioredis';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -70,7 +72,9 @@ async function local(dir: string): Promise<Measure> {
 }
 
 async function pool(dir: string, url: string, port: number, workers: number): Promise<Measure> {
-  spawnSync('redis-cli', ['-p', String(port), 'flushall']);
+  const client = new Redis(port, '127.0.0.1');
+  await client.flushall();
+  client.disconnect();
   const results = join(dir, `pool-${workers}`);
   const threads = String(Math.max(1, Math.floor(cores / workers)));
   const t0 = Date.now();
@@ -123,7 +127,7 @@ try {
     'speed-up wall (1 → 2 workers)': { value: med('pool-1', 'wall') / med('pool-2', 'wall'), unit: '×' },
   };
   const result = { grid: grid.join(' '), figures, runs, rounds: args.rounds, machine: { cpus: cores, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, loadavg: load }, date: new Date().toISOString() };
-  writeJsonAtomic(join(root, 'bench', 'results', 'queue.json'), result);
+  writeJsonAtomic(join(root, 'bench', 'results', `queue${args.scale === 'smoke' ? '' : `-${args.scale}`}${args.seeds > 1 ? `-seeds${args.seeds}` : ''}.json`), result);
   console.log(`\nabstain ${grid.join(' ')} on a queue (${cores} cores; load average at the start of each round: ${load.map((l) => l.toFixed(1)).join(', ')})`);
   for (const [k, f] of Object.entries(figures)) console.log(`  ${k.padEnd(36)} ${f.value.toFixed(2)} ${f.unit}${'threadsPerWorker' in f ? `  (${f.threadsPerWorker} thread(s) per worker)` : 'threads' in f ? `  (${f.threads} threads, no queue)` : ''}`);
   console.log(JSON.stringify({ figures }));

@@ -4,6 +4,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { checkRedis, parseQueueUrl } from '../../src/queue/index.js';
 import { root } from '../cli/helpers.js';
 
 /** A free TCP port on the loopback interface. */
@@ -37,13 +38,16 @@ export async function startRedis(): Promise<RedisServer> {
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const ping = spawnSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'ping'], { encoding: 'utf8' });
-    if (ping.stdout?.trim() === 'PONG') break;
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`redis-server did not start on port ${port}:\n${log}`);
+    try {
+      await checkRedis(parseQueueUrl(`redis://127.0.0.1:${port}`), 1000);
+      break;
+    } catch {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`redis-server did not start on port ${port}:\n${log}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
     }
-    await new Promise((r) => setTimeout(r, 50));
   }
   return {
     url: `redis://127.0.0.1:${port}`,
