@@ -37,13 +37,14 @@ export interface ReproduceOptions extends EngineOptions {
   retryDelay?: number;
 }
 
-/** Every run's validated config (all checked before any work starts). */
-export function planGrid(o: Pick<ReproduceOptions, 'scale' | 'out' | 'filter' | 'seeds'>, user: Overrides): GridPlan {
+/** Every run's validated config (all checked before any work starts); `absolute`: the results folder as an absolute path. */
+export function planGrid(o: Pick<ReproduceOptions, 'scale' | 'out' | 'filter' | 'seeds'> & { absolute?: boolean }, user: Overrides): GridPlan {
   const scale = SCALES[o.scale];
   if (!scale) throw new CliError(`--scale ${o.scale}: unknown; use ${Object.keys(SCALES).join(', ')}`);
   const seeds = o.seeds ?? 1;
   if (!Number.isInteger(seeds) || seeds < 1) throw new UsageError(`--seeds ${o.seeds}: give a positive whole number of seeds per cell`);
-  const out = o.out ?? join('runs', `reproduce-${scale.name}`);
+  const dir = o.out ?? join('runs', `reproduce-${scale.name}`);
+  const out = o.absolute ? resolve(dir) : dir;
   const cells = gridCells(scale, o.filter);
   if (!cells.length) throw new CliError('reproduce: the filters leave no cell of the grid; check --datasets, --attacks, --rates and --certifiers');
   const { outDir: _o, name: _n, ...rest } = user;
@@ -64,7 +65,7 @@ export async function reproduce(o: ReproduceOptions, user: Overrides, io: Io): P
   if (!o.queue && (o.status || o.wait)) throw new UsageError(`--${o.status ? 'status' : 'wait'} needs --queue redis://HOST:PORT (the queue the grid was handed to)`);
   if (o.queue && o.force) throw new UsageError('--force cannot be used with --queue: a queued run is never computed twice; remove its run folder (or use another --out) to redo it');
   // A queue's workers may run on other machines: the configs they get name the results folder absolutely.
-  const plan = planGrid({ ...o, out: o.queue && o.out ? resolve(o.out) : o.queue ? resolve(join('runs', `reproduce-${o.scale}`)) : o.out }, user);
+  const plan = planGrid({ ...o, absolute: !!o.queue }, user);
   const { scale, out, runs } = plan;
   if (o.list) {
     const seeds = plan.seeds > 1 ? ` × ${plan.seeds} seeds = ${runs.length} runs` : '';

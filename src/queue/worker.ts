@@ -68,7 +68,7 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
     const d = job.data;
     const t0 = Date.now();
     current = { id: job.id!, token: token ?? '', renewedAt: t0, lost: false };
-    say(`started ${d.run} (job ${job.id}, start ${job.attemptsStarted}${job.attemptsMade ? `, after ${job.attemptsMade} error(s)` : ''})`);
+    say(`started ${d.run} (job ${job.id}, start ${job.attemptsStarted}${job.failedReason ? `, after an error: ${job.failedReason}` : ''})`);
     try {
       let cfg;
       try {
