@@ -1,7 +1,8 @@
 // Makes a machine ready to run abstain, idempotently; `npm test`, `npm run demo` and `npm run bench`
 // call it first. Four steps, each skipped when its output is already up to date:
-//   1. Debian packages (libtorch-dev, libopenblas0-pthread, dataset-fashion-mnist): installed with
-//      apt-get as root on Debian; otherwise the exact install command is printed and setup stops.
+//   1. Debian packages (libtorch-dev, libopenblas0-pthread, dataset-fashion-mnist; with --test also
+//      chromium and redis-server): installed with apt-get as root on Debian; otherwise the exact
+//      install command is printed and setup stops.
 //   2. npm dependencies: `npm ci` when node_modules is missing or package-lock.json has changed.
 //   3. The native addon: node-gyp when build/Release/abstain_native.node is missing, older than
 //      native/* or binding.gyp, or built for another Node ABI.
@@ -26,7 +27,7 @@ for (const a of args) {
   if (!['--build', '--check', '--test', '--help', '-h'].includes(a)) fail(`unknown option ${a} (use --build, --check, --test)`);
 }
 if (args.includes('--help') || args.includes('-h')) {
-  console.log('usage: node scripts/setup.mjs [--build] [--check] [--test]  (--test: also what the tests need, e.g. chromium)');
+  console.log('usage: node scripts/setup.mjs [--build] [--check] [--test]  (--test: also what the tests need: chromium, redis-server)');
   process.exit(0);
 }
 const buildOnly = args.includes('--build');
@@ -44,6 +45,8 @@ const PACKAGES = [
   },
   // Only for `npm test`: the HTML report is checked by rendering it in headless Chromium.
   { name: 'chromium', what: 'headless browser for the report test', present: () => existsSync('/usr/bin/chromium'), forTests: true },
+  // Only for `npm test`: the job-queue test starts its own redis-server on a free loopback port.
+  { name: 'redis-server', what: 'Redis, for the job-queue test (reproduce --queue, abstain worker)', present: () => onPath('redis-server'), forTests: true },
 ].filter((p) => !p.forTests || forTests);
 const ADDON = join(root, 'build', 'Release', 'abstain_native.node');
 const NPM_STAMP = join(root, 'node_modules', '.abstain-setup.json');
@@ -196,12 +199,23 @@ function npmDeps() {
   todo.push('npm ci');
   if (checkOnly) return;
   say(existsSync(nm) ? 'package-lock.json changed: npm ci...' : 'installing npm dependencies (npm ci)...');
-  // No dependency has an install script; skipping scripts also skips npm's implicit
+  // No dependency needs its install script; skipping scripts also skips npm's implicit
   // `node-gyp rebuild` of our own addon, which step 3 does in parallel (-j max).
-  const ignoreScripts = !lock.includes('"hasInstallScript": true');
+  const ignoreScripts = !dependenciesNeedingScripts(lock).length;
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   run(npm, ['ci', '--no-audit', '--no-fund', '--loglevel=error', ...(ignoreScripts ? ['--ignore-scripts'] : [])]);
   writeJson(NPM_STAMP, { lockHash });
+}
+
+// Install scripts that are not needed: msgpackr-extract (msgpackr's optional native speed-up,
+// via bullmq) only builds from source when its prebuilt platform package is missing, and msgpackr
+// works without it.
+const SCRIPTS_NOT_NEEDED = new Set(['node_modules/msgpackr-extract']);
+function dependenciesNeedingScripts(lock) {
+  const packages = JSON.parse(lock.toString()).packages ?? {};
+  return Object.entries(packages)
+    .filter(([path, p]) => path && p.hasInstallScript && !SCRIPTS_NOT_NEEDED.has(path))
+    .map(([path]) => path);
 }
 
 // ---- 3. native addon ----------------------------------------------------------------------

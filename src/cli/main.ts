@@ -2,6 +2,7 @@
 // its exit code: 0 ok, 1 failure (one `abstain: <message>` line per problem on stderr), 2 bad
 // usage, 130 interrupted by Ctrl-C (state saved; run again to continue). Commands that need the
 // engine load it on demand, so --help and `config` work before the native addon is built.
+import { fileURLToPath } from 'node:url';
 import { Interrupted } from '../util/interrupt.js';
 import { Command, CommanderError, Option } from 'commander';
 import { stringify as toYaml } from 'yaml';
@@ -14,7 +15,7 @@ import { ATTACKS, CERTIFIERS } from '../catalog/index.js';
 import { DEMO_CONFIG, DEMO_QUICK_CONFIG } from './demo.js';
 
 /** Errors whose message is written for the user (one line naming the input and the fix). */
-const USER_ERRORS = new Set(['CliError', 'DataError', 'PoisonConfigError', 'NativeLoadError', 'SafetensorsError', 'RangeError', 'UnknownKindError', 'RunFolderError', 'CertificateFileError']);
+const USER_ERRORS = new Set(['QueueError', 'CliError', 'DataError', 'PoisonConfigError', 'NativeLoadError', 'SafetensorsError', 'RangeError', 'UnknownKindError', 'RunFolderError', 'CertificateFileError']);
 
 const ENGINE_HELP = `
 Exit codes: 0 ok, 1 failure, 2 bad usage, 130 interrupted (Ctrl-C; state is saved, run again to continue).
@@ -45,6 +46,17 @@ const numberList = (flag: string) => (v: string) =>
     if (!Number.isFinite(n)) throw new UsageError(`${flag} ${v}: "${s}" is not a number`);
     return n;
   });
+
+const positiveInt = (flag: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} ${v}: give a positive whole number`);
+  return n;
+};
+const positiveNumber = (flag: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} ${v}: give a positive number`);
+  return n;
+};
 
 /** The config of poison/train/certify: a file when --config is given, else the defaults; the run folder defaults to runs/<command>. */
 export function commandConfig(command: string, file: string | undefined, overrides: Overrides): ExperimentConfig {
@@ -175,16 +187,52 @@ Example:
       .option('--certifiers <list>', `only these certifiers: ${CERTIFIERS.names.join(', ')} (or settings like smoothing-0.25, ibp-0.2)`, list('--certifiers'))
       .option('--sigmas <list>', 'values of σ for the certifiers with a σ axis (smoothing) instead of the catalog\'s', numberList('--sigmas'))
       .option('--epsilons <list>', 'values of ε for the certifiers with an ε axis (ibp, crown, ...) instead of the catalog\'s', numberList('--epsilons'))
-      .option('--list', 'list the cells and exit');
+      .option('--list', 'list the cells and exit')
+      .option('--seeds <n>', 'run every cell with N seeds (the config\'s seed s, s+1, ...): the table shows mean ± standard deviation', positiveInt('--seeds'))
+      .option('--queue <url>', 'hand the runs to a pool of `abstain worker`s through this Redis (redis://HOST:PORT[/DB]) instead of running them here; see docs/pool.md')
+      .option('--results <dir>', 'with --queue: the shared folder every worker can reach that holds the run folders (the same as --out)')
+      .option('--status', 'with --queue: show done / running / failed / waiting and an ETA, enqueue nothing; writes the table once every run is done')
+      .option('--wait', 'with --queue: wait until every run is done, then write the table')
+      .option('--attempts <n>', 'with --queue: tries per run when it fails with an error (default 3)', positiveInt('--attempts'))
+      .option('--retry-delay <seconds>', 'with --queue: wait before trying a failed run again, doubled for each further try (default 10)', positiveNumber('--retry-delay'));
     const flags: ConfigFlags = addConfigOptions(cmd, { noOut: true });
     engineOptions(cmd, { resume: true, force: true });
     cmd.addHelpText('after', `
 Scales:
 ${scales}
 Config flags (e.g. --epochs 1 --n 200) change every cell; the grid's own axes (data set, attack, rate, certifier) always win.`);
-    withHelp(cmd).action(async (o: EngineFlags & { scale: 'smoke' | 'small' | 'full'; out?: string; datasets?: string[]; attacks?: string[]; rates?: number[]; certifiers?: string[]; sigmas?: number[]; epsilons?: number[]; list?: boolean }) => {
+    withHelp(cmd).action(async (o: EngineFlags & { scale: 'smoke' | 'small' | 'full'; out?: string; results?: string; datasets?: string[]; attacks?: string[]; rates?: number[]; certifiers?: string[]; sigmas?: number[]; epsilons?: number[]; list?: boolean; seeds?: number; queue?: string; status?: boolean; wait?: boolean; attempts?: number; retryDelay?: number }) => {
+      if (o.results && o.out && o.results !== o.out) throw new UsageError(`--results ${o.results} and --out ${o.out}: give one folder (--results is another name for --out)`);
       const { reproduce } = await import('./reproduce.js');
-      done(await reproduce({ ...o, filter: { datasets: o.datasets, attacks: o.attacks, rates: o.rates, certifiers: o.certifiers, sigmas: o.sigmas, epsilons: o.epsilons } }, flags.overrides(), io));
+      done(await reproduce({ ...o, out: o.results ?? o.out, filter: { datasets: o.datasets, attacks: o.attacks, rates: o.rates, certifiers: o.certifiers, sigmas: o.sigmas, epsilons: o.epsilons } }, flags.overrides(), io));
+    });
+  }
+
+  // ---- worker ----
+  {
+    const cmd = program
+      .command('worker')
+      .description('run the runs of a grid handed to a queue by `abstain reproduce --queue`, until stopped (Ctrl-C or SIGTERM: the current run is saved and put back)')
+      .requiredOption('--queue <url>', 'the Redis of the pool: redis://HOST:PORT[/DB]')
+      .option('--results <dir>', 'the shared results folder as mounted on this machine (default: the path given to reproduce --results)')
+      .option('--concurrency <n>', 'worker processes on this machine, each with an equal share of the cores (ABSTAIN_THREADS sets the threads of each)', positiveInt('--concurrency'), 1)
+      .option('--lease <seconds>', 'how long a run\'s lock lasts without renewal: a run whose worker died goes to another worker after this long', positiveNumber('--lease'), 60);
+    cmd.addHelpText('after', `
+Example (one Redis, workers on every machine, a shared folder /shared/grid):
+  abstain reproduce --scale small --queue redis://head:6379 --results /shared/grid
+  abstain worker --queue redis://head:6379 --concurrency 2        # on each machine
+  abstain reproduce --scale small --queue redis://head:6379 --results /shared/grid --status
+See docs/pool.md.`);
+    withHelp(cmd).action(async (o: { queue: string; results?: string; concurrency: number; lease: number }) => {
+      const log = (line: string) => void io.err.write(line + '\n');
+      if (o.concurrency > 1) {
+        const { runPool } = await import('../queue/pool.js');
+        const args = ['worker', '--queue', o.queue, '--lease', String(o.lease), ...(o.results ? ['--results', o.results] : [])];
+        done(await runPool({ concurrency: o.concurrency, script: fileURLToPath(new URL('../../../bin/abstain.js', import.meta.url)), args, log }));
+        return;
+      }
+      const { runWorker } = await import('../queue/worker.js');
+      done(await runWorker({ queue: o.queue, results: o.results, leaseSeconds: o.lease, log }));
     });
   }
 

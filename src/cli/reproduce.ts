@@ -5,18 +5,17 @@
 //
 // Stages that do not depend on the poison (the unpoisoned baseline and its certificates) are the
 // same in many cells: the runner keeps them in a cache (<out>/cache/) keyed by their stage hash,
-// so each is computed once per grid.
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { CERTIFIERS } from '../catalog/index.js';
-import { deploymentRadiusFor, loadConfig, type ExperimentConfig, type Overrides } from '../config/index.js';
-import { runExperiment } from '../experiment/index.js';
-import { radiusKey } from '../pipeline/index.js';
-import { reproduceHtml, reproduceMarkdown, summaryFile, writeReport, type RatePoint, type ReproduceRow } from '../report/index.js';
-import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
-import { engineIo, type EngineOptions } from './commands.js';
-import { CliError, type Io } from './io.js';
-import { gridCells, SCALES, type GridCell, type GridFilter, type Scale } from './reproduce-grid.js';
+// so each is computed once per grid. With --seeds N every cell runs under N seeds (run folders
+// <cell>-seed<S>) and the table shows mean ± standard deviation. With --queue the runs go to a
+// job queue (src/queue/) for `abstain worker`s, possibly on other machines, and the table is
+// assembled from their results by the same code (reproduce-results.ts).
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadConfig, type Overrides } from '../config/index.js';
+import type { EngineOptions } from './commands.js';
+import { CliError, UsageError, type Io } from './io.js';
+import { gridCells, SCALES, type GridFilter, type Scale } from './reproduce-grid.js';
+import { writeGridResults, type GridPlan, type PlannedRun, type RunOutcome } from './reproduce-results.js';
 
 export interface ReproduceOptions extends EngineOptions {
   scale: Scale['name'];
@@ -24,73 +23,73 @@ export interface ReproduceOptions extends EngineOptions {
   filter: GridFilter;
   /** List the cells and exit. */
   list?: boolean;
+  /** Seeds per cell (default 1): seeds s, s+1, ..., s+N-1 from the config's seed s. */
+  seeds?: number;
+  /** A Redis URL: hand the runs to `abstain worker`s through this queue instead of running them here. */
+  queue?: string;
+  /** With queue: only show the progress (and write the table when every run is done); enqueue nothing. */
+  status?: boolean;
+  /** With queue: wait until every run is done (or failed), then write the table. */
+  wait?: boolean;
+  /** With queue: tries per run before it counts as failed (default 3). */
+  attempts?: number;
+  /** With queue: seconds before the first retry of a failed run, doubled for each further one (default 10). */
+  retryDelay?: number;
 }
 
-interface PlannedCell {
-  cell: GridCell;
-  cfg: ExperimentConfig;
-}
-
-/** Every cell's validated config (all checked before any work starts). */
-export function planGrid(o: Pick<ReproduceOptions, 'scale' | 'out' | 'filter'>, user: Overrides): { scale: Scale; out: string; cells: PlannedCell[] } {
+/** Every run's validated config (all checked before any work starts); `absolute`: the results folder as an absolute path. */
+export function planGrid(o: Pick<ReproduceOptions, 'scale' | 'out' | 'filter' | 'seeds'> & { absolute?: boolean }, user: Overrides): GridPlan {
   const scale = SCALES[o.scale];
   if (!scale) throw new CliError(`--scale ${o.scale}: unknown; use ${Object.keys(SCALES).join(', ')}`);
-  const out = o.out ?? join('runs', `reproduce-${scale.name}`);
+  const seeds = o.seeds ?? 1;
+  if (!Number.isInteger(seeds) || seeds < 1) throw new UsageError(`--seeds ${o.seeds}: give a positive whole number of seeds per cell`);
+  const dir = o.out ?? join('runs', `reproduce-${scale.name}`);
+  const out = o.absolute ? resolve(dir) : dir;
   const cells = gridCells(scale, o.filter);
   if (!cells.length) throw new CliError('reproduce: the filters leave no cell of the grid; check --datasets, --attacks, --rates and --certifiers');
   const { outDir: _o, name: _n, ...rest } = user;
-  const planned = cells.map((cell) => ({
-    cell,
-    cfg: loadConfig({}, { ...scale.base, ...cell.datasetDefaults, ...rest, ...cell.overrides, outDir: out, name: cell.name }),
-  }));
-  return { scale, out, cells: planned };
+  const runs: PlannedRun[] = cells.flatMap((cell) => {
+    const fields: Overrides = { ...scale.base, ...cell.datasetDefaults, ...rest, ...cell.overrides, outDir: out };
+    const first = loadConfig({}, { ...fields, name: cell.name });
+    if (seeds === 1) return [{ cell, seed: first.seed, name: cell.name, cfg: first }];
+    return Array.from({ length: seeds }, (_, i) => {
+      const seed = first.seed + i;
+      const name = `${cell.name}-seed${seed}`;
+      return { cell, seed, name, cfg: loadConfig({}, { ...fields, seed, name }) };
+    });
+  });
+  return { scale, out, cells, seeds, runs };
 }
 
 export async function reproduce(o: ReproduceOptions, user: Overrides, io: Io): Promise<number> {
-  const { scale, out, cells } = planGrid(o, user);
+  if (!o.queue && (o.status || o.wait)) throw new UsageError(`--${o.status ? 'status' : 'wait'} needs --queue redis://HOST:PORT (the queue the grid was handed to)`);
+  if (o.queue && o.force) throw new UsageError('--force cannot be used with --queue: a queued run is never computed twice; remove its run folder (or use another --out) to redo it');
+  // A queue's workers may run on other machines: the configs they get name the results folder absolutely.
+  const plan = planGrid({ ...o, absolute: !!o.queue }, user);
+  const { scale, out, runs } = plan;
   if (o.list) {
-    io.out.write(`${scale.name}: ${scale.description}\n${cells.length} cells under ${out}:\n`);
-    for (const { cell } of cells) io.out.write(`  ${cell.name}\n`);
+    const seeds = plan.seeds > 1 ? ` × ${plan.seeds} seeds = ${runs.length} runs` : '';
+    io.out.write(`${scale.name}: ${scale.description}\n${plan.cells.length} cells${seeds} under ${out}:\n`);
+    for (const r of runs) io.out.write(`  ${r.name}\n`);
     return 0;
   }
+  if (o.queue) {
+    const { reproduceOnQueue } = await import('./reproduce-queue.js');
+    return reproduceOnQueue(plan, { queue: o.queue, status: o.status, wait: o.wait, attempts: o.attempts ?? 3, retryDelayMs: (o.retryDelay ?? 10) * 1000 }, io);
+  }
+  // The engine loads only here: enqueueing and --status need no libtorch.
+  const { runExperiment } = await import('../experiment/index.js');
+  const { engineIo } = await import('./commands.js');
   const { log, progress } = engineIo(io, o);
   mkdirSync(out, { recursive: true });
-  const rows: ReproduceRow[] = [];
-  const points: RatePoint[] = [];
-  const timings: Record<string, { seconds: number; skipped: string[] }> = {};
+  const outcomes = new Map<string, RunOutcome>();
   const t0 = Date.now();
-  for (const [i, { cell, cfg }] of cells.entries()) {
+  for (const [i, run] of runs.entries()) {
     const t = Date.now();
-    log(`[${i + 1}/${cells.length}] ${cell.name}`);
-    const r = await runExperiment(cfg, { log, progress, force: o.force, resume: o.force ? false : (o.resume ?? true), cache: join(out, 'cache') });
-    timings[cell.name] = { seconds: Number(((Date.now() - t) / 1000).toFixed(2)), skipped: r.skipped };
-    const kind = cell.certifier.family;
-    const cs = r.summary[kind];
-    if (!cs) continue;
-
-    const rd = radiusKey(deploymentRadiusFor(cfg, kind));
-    rows.push({
-      dataset: cell.dataset,
-      attack: cell.attack,
-      certifier: cell.certifier.label,
-      rate: cell.rate,
-      cleanCertifiedAccuracy: cs.clean.certifiedAccuracy[rd] ?? 0,
-      triggeredCertifiedAccuracy: cs.triggered.certifiedAccuracy[rd] ?? 0,
-      fallbackRate: cs.triggered.fallbackRate,
-      certifiedWrongRate: cs.triggered.certifiedWrongRate,
-    });
-    points.push({ rate: cell.rate, fallbackRate: cs.triggered.fallbackRate, certifiedWrongRate: cs.triggered.certifiedWrongRate, series: `${cell.dataset} ${cell.attack} ${cell.certifier.label}` });
+    log(`[${i + 1}/${runs.length}] ${run.name}`);
+    const r = await runExperiment(run.cfg, { log, progress, force: o.force, resume: o.force ? false : (o.resume ?? true), cache: join(out, 'cache') });
+    outcomes.set(run.name, { run: run.name, seed: run.seed, summary: r.summary, seconds: Number(((Date.now() - t) / 1000).toFixed(2)), skipped: r.skipped });
   }
-  const total = Number(((Date.now() - t0) / 1000).toFixed(1));
-  writeJsonAtomic(join(out, 'timings.json'), { scale: scale.name, totalSeconds: total, cells: timings });
-  const md = `# abstain reproduce --scale ${scale.name}\n\n${scale.description}.\n\nCertified accuracy at each certifier's deployment radius r_d on clean and triggered test inputs of the poisoned model; fallback and certified-wrong rates on triggered inputs. What r_d means: ${[...new Set(cells.map((c) => c.cell.certifier.family))].map((k) => `${k}: ${CERTIFIERS.get(k).certifiedAt}`).join('; ')}.\n\n${reproduceMarkdown(rows)}`;
-  writeFileAtomic(join(out, 'results.md'), md);
-  const meta = summaryFile({}, { config: { scale: scale.name, description: scale.description, cells: cells.map((c) => c.cell.name) }, seed: cells[0].cfg.seed, timings: { total } });
-  await writeReport(out, { summary: meta, ratePoints: points, reproduce: rows, title: `abstain reproduce --scale ${scale.name}` });
-  const plot = readFileSync(join(out, 'plots', 'poison-rate.svg'), 'utf8');
-  const html = `<!doctype html>\n<html><head><meta charset="utf-8"><title>abstain reproduce --scale ${scale.name}</title>\n<style>body{font-family:Helvetica,Arial,sans-serif;margin:24px}table{border-collapse:collapse;font-size:13px}th,td{border:1px solid #ddd;padding:4px 8px}td.num{text-align:right}</style></head>\n<body><h1>abstain reproduce --scale ${scale.name}</h1>\n<p>${scale.description}.</p>\n${reproduceHtml(rows)}\n<h2>Fallback and certified-wrong rate vs poison rate</h2>\n${plot}\n</body></html>\n`;
-  writeFileAtomic(join(out, 'results.html'), html);
-  io.out.write(reproduceMarkdown(rows));
-  io.out.write(`\n${rows.length} cells in ${total} s\nresults: ${join(out, 'results.md')}\n         ${join(out, 'results.html')}\nreport:  ${join(out, 'report.html')}\n`);
+  await writeGridResults(plan, outcomes, (Date.now() - t0) / 1000, io);
   return 0;
 }

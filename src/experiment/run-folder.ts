@@ -89,14 +89,36 @@ const alive = (pid: number): boolean => {
   }
 };
 
+/** A queue job that owns a run folder: BullMQ's job id (one per run folder) and the token of its current lock in Redis. */
+export interface LockJob {
+  id: string;
+  token: string;
+}
+
+interface LockHolder {
+  pid?: number;
+  host?: string;
+  started?: string;
+  command?: string;
+  job?: LockJob;
+}
+
 /**
- * Takes the run folder's lock (`.lock`, created exclusively, holding pid and host). A second
- * process fails at once, naming the holder; a lock left by a process that died is taken over.
- * Returns the release function (also run at process exit).
+ * Takes the run folder's lock (`.lock`, created exclusively, holding pid, host and, for a queue
+ * job, the job id and lock token). A second process fails at once, naming the holder. The lock
+ * is taken over, not honoured, in two cases:
+ * - its holder ran on this host and its pid is dead (it died without releasing);
+ * - it was taken by an earlier attempt of the same queue job (same job id, another token). The
+ *   job queue is the authority here: BullMQ hands a job to a new worker only after the previous
+ *   worker's lock on it expired in Redis (the worker died, or stopped renewing it for the
+ *   lease), so that worker no longer owns the job nor its folder, whatever host it was on.
+ * A holder on another host that is not a queue job cannot be checked and is honoured.
+ * Returns the release function (also run at process exit); it removes only its own lock.
  */
-export function lockRunFolder(runDir: string, command = process.argv.slice(1).join(' ')): () => void {
+export function lockRunFolder(runDir: string, command = process.argv.slice(1).join(' '), job?: LockJob): () => void {
   const path = join(runDir, '.lock');
-  const me = { pid: process.pid, host: hostname(), started: new Date().toISOString(), command };
+  const me: LockHolder = { pid: process.pid, host: hostname(), started: new Date().toISOString(), command, ...(job ? { job } : {}) };
+  const mine = (h: LockHolder) => h.pid === me.pid && h.host === me.host && h.job?.token === me.job?.token;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, 'wx');
@@ -108,8 +130,7 @@ export function lockRunFolder(runDir: string, command = process.argv.slice(1).jo
         released = true;
         process.off('exit', release);
         try {
-          const held = JSON.parse(readFileSync(path, 'utf8')) as { pid?: number };
-          if (held.pid === process.pid) rmSync(path, { force: true });
+          if (mine(JSON.parse(readFileSync(path, 'utf8')) as LockHolder)) rmSync(path, { force: true });
         } catch {
           /* already gone */
         }
@@ -118,20 +139,23 @@ export function lockRunFolder(runDir: string, command = process.argv.slice(1).jo
       return release;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      let holder: { pid?: number; host?: string; started?: string; command?: string } = {};
+      let holder: LockHolder = {};
       try {
         holder = JSON.parse(readFileSync(path, 'utf8'));
       } catch {
         /* a lock being written right now, or a torn one: treat as held unless stale below */
       }
       const sameHost = !holder.host || holder.host === me.host;
-      if (typeof holder.pid === 'number' && sameHost && !alive(holder.pid)) {
-        rmSync(path, { force: true }); // the holder died without releasing: take over
+      const deadHere = typeof holder.pid === 'number' && sameHost && !alive(holder.pid);
+      const earlierAttempt = !!job && holder.job?.id === job.id && holder.job.token !== job.token;
+      if (deadHere || earlierAttempt) {
+        rmSync(path, { force: true }); // the holder died, or lost the job: take over
         continue;
       }
       const who = typeof holder.pid === 'number' ? `process ${holder.pid}${holder.host && !sameHost ? ` on ${holder.host}` : ''}` : 'another process';
+      const asJob = holder.job ? ` (queue job ${holder.job.id})` : '';
       throw new RunFolderError(
-        `${runDir} is in use by ${who}${holder.started ? ` (since ${holder.started})` : ''}; wait for it to finish, or give this run another name (--name or --out)`,
+        `${runDir} is in use by ${who}${asJob}${holder.started ? ` (since ${holder.started})` : ''}; wait for it to finish, or give this run another name (--name or --out)`,
       );
     }
   }

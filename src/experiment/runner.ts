@@ -3,7 +3,8 @@
 // has it (reproduce), or run it and record it. A lock keeps a second process out of the run
 // folder; Ctrl-C stops at the next safe point with everything finished so far saved.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { hostname } from 'node:os';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { ExperimentConfig } from '../config/index.js';
 import type { Summary } from '../pipeline/index.js';
 import { defaultVersions } from '../report/index.js';
@@ -11,7 +12,7 @@ import { torchVersion } from '../tensor/index.js';
 import { throwIfInterrupted, withInterruptHandler } from '../util/interrupt.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { RunContext } from './context.js';
-import { RunFolderError, StageLog, fileDigest, lockRunFolder, type StageRecord } from './run-folder.js';
+import { RunFolderError, StageLog, fileDigest, lockRunFolder, type LockJob, type StageRecord } from './run-folder.js';
 import { stageHash, stagesFor, STAGES, type Stage } from './stages.js';
 
 export interface RunOptions {
@@ -31,6 +32,15 @@ export interface RunOptions {
   cache?: string;
   /** The report's title. */
   title?: string;
+  /** The queue job running this experiment (abstain worker): recorded in the run folder's lock, see lockRunFolder. */
+  job?: LockJob;
+  /**
+   * Called before a cacheable stage missing from the cache is computed; resolves (to a release
+   * function) once this run may compute it. A pool of workers passes a lease in Redis, so that a
+   * stage shared by many cells (the unpoisoned baseline) is computed by one worker while the
+   * others wait for it to appear in the cache. Only saves work: the cache is safe without it.
+   */
+  cacheLease?: (key: string) => Promise<() => void>;
 }
 
 export interface RunResult {
@@ -53,7 +63,7 @@ async function runStages(cfg: ExperimentConfig, o: RunOptions): Promise<RunResul
   const log = o.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const runDir = join(cfg.outDir, cfg.name);
   mkdirSync(runDir, { recursive: true });
-  const release = lockRunFolder(runDir);
+  const release = lockRunFolder(runDir, undefined, o.job);
   const ctx = new RunContext(cfg, runDir, { log, progress: o.progress }, o.resume ?? true);
   try {
     ctx.title = o.title;
@@ -88,18 +98,33 @@ async function runStages(cfg: ExperimentConfig, o: RunOptions): Promise<RunResul
         skipped.push(s.name);
         continue;
       }
-      if (!s.always && !o.force && o.cache && fromCache(o.cache, runDir, stages, s, hash)) {
-        log(`${s.name}: reused from ${o.cache}`);
+      const shared = !s.always && !o.force && o.cache ? o.cache : undefined;
+      if (shared && fromCache(shared, runDir, stages, s, hash)) {
+        log(`${s.name}: reused from ${shared}`);
         skipped.push(s.name);
         continue;
       }
-      const t0 = Date.now();
-      stages.forget(s.name); // an interrupted rerun must not leave the old record next to new artefacts
-      await s.run(ctx, { hash });
-      ctx.timings[s.name] = seconds(t0);
-      if (s.always) continue;
-      stages.mark(s.name, hash, s.artefacts);
-      if (o.cache && cacheable(s, byName)) toCache(o.cache, runDir, stages.get(s.name)!, s, hash);
+      let releaseLease: (() => void) | undefined;
+      if (shared && o.cacheLease && cacheable(s, byName)) {
+        releaseLease = await o.cacheLease(basename(cacheDir(shared, s, hash)));
+        if (fromCache(shared, runDir, stages, s, hash)) {
+          releaseLease(); // computed by another run while this one waited
+          log(`${s.name}: reused from ${shared}`);
+          skipped.push(s.name);
+          continue;
+        }
+      }
+      try {
+        const t0 = Date.now();
+        stages.forget(s.name); // an interrupted rerun must not leave the old record next to new artefacts
+        await s.run(ctx, { hash });
+        ctx.timings[s.name] = seconds(t0);
+        if (s.always) continue;
+        stages.mark(s.name, hash, s.artefacts);
+        if (o.cache && cacheable(s, byName)) toCache(o.cache, runDir, stages.get(s.name)!, s, hash);
+      } finally {
+        releaseLease?.();
+      }
     }
     return { runDir, summary: ctx.summary ?? {}, table: ctx.table ?? '', timings: ctx.timings, skipped };
   } finally {
@@ -123,11 +148,18 @@ function cacheable(s: Stage, byName: Map<string, Stage>): boolean {
 
 const cacheDir = (cache: string, s: Stage, hash: string) => join(cache, `${s.name}-${hash.slice(0, 16)}`);
 
+// The cache may be shared by processes on several machines (a queue's results folder): an entry
+// is a folder renamed into place complete, and read only when every artefact has its recorded digest.
 function fromCache(cache: string, runDir: string, stages: StageLog, s: Stage, hash: string): boolean {
   const dir = cacheDir(cache, s, hash);
   const recordFile = join(dir, 'record.json');
   if (!existsSync(recordFile)) return false;
-  const record = JSON.parse(readFileSync(recordFile, 'utf8')) as StageRecord;
+  let record: StageRecord;
+  try {
+    record = JSON.parse(readFileSync(recordFile, 'utf8')) as StageRecord;
+  } catch {
+    return false; // replaced while read: compute instead
+  }
   if (record.hash !== hash || !s.artefacts.every((f) => existsSync(join(dir, f)) && fileDigest(join(dir, f)) === record.artefacts[f])) return false;
   for (const f of s.artefacts) copyFileSync(join(dir, f), join(runDir, f));
   stages.adopt(s.name, record);
@@ -137,11 +169,22 @@ function fromCache(cache: string, runDir: string, stages: StageLog, s: Stage, ha
 function toCache(cache: string, runDir: string, record: StageRecord, s: Stage, hash: string): void {
   const dir = cacheDir(cache, s, hash);
   if (existsSync(join(dir, 'record.json'))) return;
-  const tmp = `${dir}.${process.pid}.tmp`;
+  const tmp = `${dir}.${hostname()}.${process.pid}.tmp`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   for (const f of s.artefacts) copyFileSync(join(runDir, f), join(tmp, f));
   writeJsonAtomic(join(tmp, 'record.json'), record);
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
+  try {
+    renameSync(tmp, dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+    if (existsSync(join(dir, 'record.json'))) {
+      // Another process put the same entry there first (equal content: same stage hash); keep theirs.
+      rmSync(tmp, { recursive: true, force: true });
+      return;
+    }
+    rmSync(dir, { recursive: true, force: true }); // a folder without its record is no entry
+    renameSync(tmp, dir);
+  }
 }

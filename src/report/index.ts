@@ -4,6 +4,6 @@ export { formatTable } from './table.js';
 export { certifiedAccuracyPlot, certifiedAccuracyCurve, curvesFromSummary, radiusHistogramPlot, poisonRatePlot, type Series, type RatePoint } from './plots.js';
 export { imageToPng, pngDataUri, exampleGridSvg, cleanTriggeredGrid, outcomeAt, answerText, type ImageData, type Example, type Outcome } from './images.js';
 export { renderHtmlReport, writeHtmlReport, type HtmlReportInput, type ReportPlot, type CertificateSample } from './html.js';
-export { reproduceMarkdown, reproduceHtml, type ReproduceRow } from './reproduce.js';
+export { reproduceMarkdown, reproduceHtml, seedRow, type ReproduceRow, type SeedFigures, type FigureSpread } from './reproduce.js';
 export { writeReport, type ReportInput, type CertificateSets } from './report.js';
 export { renderVegaLite, inlineSvg } from './vega.js';

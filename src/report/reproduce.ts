@@ -1,6 +1,28 @@
 // The results table of `abstain reproduce`, like the paper's: one row per data set × attack ×
-// certifier × poison rate, as markdown (README, terminal) and HTML (report).
+// certifier × poison rate, as markdown (README, terminal) and HTML (report). With several seeds
+// per cell, each figure is the mean over the seeds ± the sample standard deviation.
+import mean from '@stdlib/stats-base-mean';
+import stdev from '@stdlib/stats-base-stdev';
 import { esc, pct } from './format.js';
+
+/** The figures of one cell under one seed. */
+export interface SeedFigures {
+  seed: number;
+  cleanCertifiedAccuracy: number;
+  triggeredCertifiedAccuracy: number;
+  fallbackRate: number;
+  certifiedWrongRate: number;
+}
+
+/** Sample standard deviations (n − 1) over the seeds, in the same units as the means. */
+export interface FigureSpread {
+  cleanCertifiedAccuracy: number;
+  triggeredCertifiedAccuracy: number;
+  /** Of the drop clean − triggered certified accuracy, per seed (a share, like the others). */
+  drop: number;
+  fallbackRate: number;
+  certifiedWrongRate: number;
+}
 
 export interface ReproduceRow {
   dataset: string;
@@ -13,22 +35,50 @@ export interface ReproduceRow {
   triggeredCertifiedAccuracy: number;
   fallbackRate: number;
   certifiedWrongRate: number;
+  /** The values under each seed; the figures above are their means. */
+  perSeed?: SeedFigures[];
+  /** With two or more seeds: the spread of each figure, shown as ± in the table. */
+  sd?: FigureSpread;
+}
+
+const FIGURES = ['cleanCertifiedAccuracy', 'triggeredCertifiedAccuracy', 'fallbackRate', 'certifiedWrongRate'] as const;
+
+/** One row from the figures of every seed of a cell: the means, and with two or more seeds their standard deviations. */
+export function seedRow(cell: Pick<ReproduceRow, 'dataset' | 'attack' | 'certifier' | 'rate'>, perSeed: readonly SeedFigures[]): ReproduceRow {
+  if (!perSeed.length) throw new RangeError(`reproduce: no seed finished for ${cell.dataset} ${cell.attack} ${cell.certifier} rate ${cell.rate}`);
+  const n = perSeed.length;
+  const of = (f: (s: SeedFigures) => number) => Float64Array.from(perSeed, f);
+  const row: ReproduceRow = { ...cell, cleanCertifiedAccuracy: 0, triggeredCertifiedAccuracy: 0, fallbackRate: 0, certifiedWrongRate: 0, perSeed: [...perSeed] };
+  for (const k of FIGURES) row[k] = n === 1 ? perSeed[0][k] : mean(n, of((s) => s[k]), 1);
+  if (n >= 2) {
+    const sd = (x: Float64Array) => stdev(n, 1, x, 1);
+    row.sd = {
+      cleanCertifiedAccuracy: sd(of((s) => s.cleanCertifiedAccuracy)),
+      triggeredCertifiedAccuracy: sd(of((s) => s.triggeredCertifiedAccuracy)),
+      drop: sd(of((s) => s.cleanCertifiedAccuracy - s.triggeredCertifiedAccuracy)),
+      fallbackRate: sd(of((s) => s.fallbackRate)),
+      certifiedWrongRate: sd(of((s) => s.certifiedWrongRate)),
+    };
+  }
+  return row;
 }
 
 const HEAD = ['data set', 'attack', 'certifier', 'poison rate', 'clean cert. acc.', 'triggered cert. acc.', 'drop (points)', 'fallback rate', 'certified wrong'];
 
 function cells(r: ReproduceRow): string[] {
   const drop = 100 * (r.cleanCertifiedAccuracy - r.triggeredCertifiedAccuracy);
+  // ± the standard deviation in percentage points, when there are several seeds
+  const pm = (k: keyof FigureSpread) => (r.sd ? ` ± ${(100 * r.sd[k]).toFixed(1)}` : '');
   return [
     r.dataset,
     r.attack,
     r.certifier,
     pct(r.rate, r.rate < 0.01 ? 1 : 0),
-    pct(r.cleanCertifiedAccuracy),
-    pct(r.triggeredCertifiedAccuracy),
-    drop.toFixed(1),
-    pct(r.fallbackRate),
-    pct(r.certifiedWrongRate),
+    pct(r.cleanCertifiedAccuracy) + pm('cleanCertifiedAccuracy'),
+    pct(r.triggeredCertifiedAccuracy) + pm('triggeredCertifiedAccuracy'),
+    drop.toFixed(1) + pm('drop'),
+    pct(r.fallbackRate) + pm('fallbackRate'),
+    pct(r.certifiedWrongRate) + pm('certifiedWrongRate'),
   ];
 }
 

@@ -27,6 +27,15 @@ export async function withInterruptHandler<T>(fn: () => Promise<T>): Promise<T> 
   }
 }
 
+/**
+ * Asks the running work to stop at its next safe point, as Ctrl-C does (a queue worker calls it
+ * on SIGTERM and when it loses its job's lock). Only inside withInterruptHandler: a request made
+ * while nothing runs is cleared when the next work starts.
+ */
+export function requestInterrupt(): void {
+  requested = true;
+}
+
 /** True once Ctrl-C was pressed inside withInterruptHandler. */
 export const interruptRequested = (): boolean => requested;
 

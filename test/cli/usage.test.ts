@@ -10,7 +10,7 @@ import { splitOut } from '../../src/cli/options.js';
 import { configReference } from '../../src/cli/config-doc.js';
 import { cli, root, spawnCli, tmp } from './helpers.js';
 
-const COMMANDS = ['demo', 'run', 'poison', 'train', 'certify', 'report', 'reproduce', 'config'];
+const COMMANDS = ['demo', 'run', 'poison', 'train', 'certify', 'report', 'reproduce', 'worker', 'config'];
 
 test('--help lists every command and exits 0', async () => {
   const r = await cli('--help');
