@@ -188,13 +188,13 @@ export interface UnlearnOptions {
   triggeredShare?: number;
   /** Epochs of fine-tuning. Default 1 (Wang et al.). */
   epochs?: number;
-  /** Adam learning rate. Default 1e-4. */
+  /** Adam learning rate. Default 1e-3. */
   lr?: number;
   batchSize?: number;
   seed?: number;
 }
 
-export const UNLEARN_DEFAULTS = { triggeredShare: 0.2, epochs: 1, lr: 1e-4, batchSize: 128, seed: 0 } as const;
+export const UNLEARN_DEFAULTS = { triggeredShare: 0.2, epochs: 1, lr: 1e-3, batchSize: 64, seed: 0 } as const;
 
 /** Unlearning: fine-tunes on clean data, a share stamped with the flagged triggers, true labels kept. */
 export async function unlearn(model: Module, clean: Dataset, triggers: readonly ReversedTrigger[], opts: UnlearnOptions): Promise<void> {
