@@ -8,9 +8,11 @@
 //      calibration inputs (one-sided binomial test at level alpha): an availability attack raises
 //      that count, and the test says so with a stated false-alarm probability;
 //   2. locate: on the split inputs, slide an occluding square (filled with the clean per-pixel
-//      mean) over the image and keep the window that best restores unanimous votes. A trigger is
-//      one region shared by all triggered inputs, so one window restores most of them; nothing
-//      in clean content does that;
+//      mean) over the image and keep the window that restores the most inputs to a top share ≥ τ, among the
+//      windows that leave clean inputs' answers alone (≥ 95% keep their class). A trigger is one
+//      region shared by all triggered inputs, so one window restores most of them; occluding the
+//      content also makes votes unanimous (for whatever a blank image is), but it changes the
+//      clean answers, so it is ruled out;
 //   3. repair: from then on, certify g(occlude(x)) for *every* input. Occlusion is a fixed map
 //      x ↦ (1 − w)·x + w·fill with w ∈ {0,1}, which is 1-Lipschitz in L2
 //      (‖occ(x + δ) − occ(x)‖₂ = ‖(1 − w)·δ‖₂ ≤ ‖δ‖₂), so a smoothing certificate of radius r for
@@ -20,7 +22,7 @@
 // against triggers spread over the whole image (blend), which no small window removes.
 import binomialCdf from '@stdlib/stats-base-dists-binomial-cdf';
 import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
-import type { Dataset } from '../data/index.js';
+import { permutation, type Dataset } from '../data/index.js';
 import type { Module } from '../nn/index.js';
 import { Generator, noGrad, randn, tensor, tidy } from '../tensor/index.js';
 
@@ -35,14 +37,22 @@ export interface VoteSplitOptions {
   windows?: number[];
   /** Step between window positions (pixels). Default 2. */
   stride?: number;
-  /** Split inputs used to locate the trigger (the first ones). Default 32. */
+  /** Split inputs used to locate the trigger (a seeded sample of them). Default 32. */
   locateInputs?: number;
   /** False-alarm probability of the detection test. Default 0.001. */
   alpha?: number;
+  /**
+   * A window qualifies only if at least this share of clean inputs keep their (noisy-majority)
+   * class when it is occluded: occluding the digit itself also makes votes unanimous, for
+   * whatever class a blank image gets, and this rules that out. Default 0.95.
+   */
+  minCleanAgreement?: number;
+  /** Clean inputs that check the agreement. Default 64. */
+  agreementInputs?: number;
   seed?: number;
 }
 
-export const VOTE_SPLIT_DEFAULTS = { samples: 64, windows: [4, 6, 8], stride: 2, locateInputs: 32, alpha: 0.001, seed: 0 } as const;
+export const VOTE_SPLIT_DEFAULTS = { samples: 64, windows: [4, 6, 8], stride: 2, locateInputs: 32, alpha: 0.001, minCleanAgreement: 0.95, agreementInputs: 64, seed: 0 } as const;
 
 /** A square window, top-left pixel (x, y). */
 export interface Window {
@@ -53,9 +63,15 @@ export interface Window {
 
 /** Top-vote share of the base classifier under N(0, σ²) noise, per input (N×C×H×W values). */
 export function topVoteShares(model: Module, images: Float32Array, shape: readonly number[], sigma: number, samples: number, gen: Generator): Float32Array {
+  return topVotes(model, images, shape, sigma, samples, gen).shares;
+}
+
+/** Top-vote share and top class (lowest index among ties) per input. */
+export function topVotes(model: Module, images: Float32Array, shape: readonly number[], sigma: number, samples: number, gen: Generator): { shares: Float32Array; classes: Int32Array } {
   const d = shape[0] * shape[1] * shape[2];
   const n = images.length / d;
   const out = new Float32Array(n);
+  const classes = new Int32Array(n);
   const per = Math.max(1, Math.floor(1024 / samples)); // inputs per forward batch
   const wasTraining = model.training;
   model.eval();
@@ -63,22 +79,23 @@ export function topVoteShares(model: Module, images: Float32Array, shape: readon
     noGrad(() => {
       for (let s = 0; s < n; s += per) {
         const b = Math.min(per, n - s);
-        const shares = tidy(() => {
+        const [shares, tops] = tidy(() => {
           const x = tensor(images.subarray(s * d, (s + b) * d), [b, 1, ...shape]);
           const noisy = randn([b, samples, ...shape], { generator: gen }).mul(sigma).add(x).reshape([b * samples, ...shape]);
           const logits = model.forward(noisy);
           const k = logits.shape[1];
           const votes = logits.argmax(1).reshape([b, samples]);
           const counts = votes.oneHot(k).sum(1); // [b, k]
-          return counts.max(1).toFloat32Array();
+          return [counts.max(1).toFloat32Array(), counts.argmax(1).toArray()] as const;
         });
         shares.forEach((c, i) => (out[s + i] = c / samples));
+        tops.forEach((c, i) => (classes[s + i] = c));
       }
     });
   } finally {
     model.train(wasTraining);
   }
-  return out;
+  return { shares: out, classes };
 }
 
 /** The images with a window set to the fill (per-pixel values, [C·H·W]). */
@@ -157,11 +174,18 @@ export function locateTrigger(model: Module, clean: Dataset, suspicious: Dataset
   if (suspicious.length === 0) throw new RangeError('vote-split: no split inputs to locate a trigger with');
   const [, h, w] = suspicious.shape;
   const fill = meanImage(clean);
+  // a seeded sample of the split inputs (some split inputs are merely ambiguous clean digits)
   const m = Math.min(opt.locateInputs, suspicious.length);
-  const imgs = suspicious.images.subarray(0, m * suspicious.imageSize);
+  const pick = permutation(suspicious.length, new Generator(opt.seed + 3)).subarray(0, m);
+  const imgs = suspicious.subset(pick).images;
+  const tau = normalCdf(o.deploymentRadius / o.sigma, 0, 1);
   const mean = (xs: Float32Array) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const before = mean(topVoteShares(model, imgs, suspicious.shape, o.sigma, opt.samples, new Generator(opt.seed + 1)));
-  let best: { window: Window; after: number } | null = null;
+  const mc = Math.min(opt.agreementInputs, clean.length);
+  const cleanImgs = clean.images.subarray(0, mc * clean.imageSize);
+  const cleanTop = topVotes(model, cleanImgs, clean.shape, o.sigma, opt.samples, new Generator(opt.seed + 2)).classes;
+  // score: inputs whose top share clears τ after occlusion, then the mean share
+  let best: { window: Window; restored: number; after: number } | null = null;
   for (const size of [...opt.windows].sort((a, b) => a - b)) {
     if (!(Number.isInteger(size) && size >= 1 && size <= Math.min(h, w))) throw new RangeError(`vote-split: window ${size} must be an integer in 1..${Math.min(h, w)}`);
     const positions = (n: number) => {
@@ -173,13 +197,18 @@ export function locateTrigger(model: Module, clean: Dataset, suspicious: Dataset
     for (const y of positions(h)) {
       for (const x of positions(w)) {
         const window = { x, y, size };
+        const kept = topVotes(model, occlude(cleanImgs, clean.shape, window, fill), clean.shape, o.sigma, opt.samples, new Generator(opt.seed + 2)).classes;
+        if (kept.filter((c, i) => c === cleanTop[i]).length < opt.minCleanAgreement * mc) continue;
         // the same noise for every window (common random numbers), so windows compare fairly
-        const after = mean(topVoteShares(model, occlude(imgs, suspicious.shape, window, fill), suspicious.shape, o.sigma, opt.samples, new Generator(opt.seed + 1)));
-        if (!best || after > best.after + 1e-9) best = { window, after };
+        const shares = topVoteShares(model, occlude(imgs, suspicious.shape, window, fill), suspicious.shape, o.sigma, opt.samples, new Generator(opt.seed + 1));
+        const restored = shares.filter((v) => v >= tau).length;
+        const after = mean(shares);
+        if (!best || restored > best.restored || (restored === best.restored && after > best.after + 1e-9)) best = { window, restored, after };
       }
     }
   }
-  return { window: best!.window, before, after: best!.after, fill };
+  if (!best) throw new RangeError(`vote-split: every window changes more than ${1 - opt.minCleanAgreement} of clean answers; try smaller windows`);
+  return { window: best.window, before, after: best.after, fill };
 }
 
 export interface VoteSplitDefense {
