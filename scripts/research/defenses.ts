@@ -91,7 +91,7 @@ async function evaluate(attack: string, poison: PoisonResult, defenses: string[]
       m.dispose();
     } else if (d === 'neural-cleanse') {
       const m = copy(victim);
-      const r = await D.neuralCleanse(m, heldOut, { objective: recipe.objective, sigma: SIGMA, noiseSamples: 4, steps: 100, seed: 2 });
+      const r = await D.neuralCleanse(m, heldOut, { unlearn: { objective: recipe.objective }, sigma: SIGMA, noiseSamples: 4, steps: 100, seed: 2 });
       row(d, m, (Date.now() - t) / 1000, { note: `flagged [${r.flagged.join(', ')}]; ${JSON.stringify(r.detail)}` });
       m.dispose();
     } else if (d === 'strip') {

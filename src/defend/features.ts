@@ -3,7 +3,7 @@
 // the last convolution (fine-pruning), and per-sample losses (loss isolation).
 import type { Dataset } from '../data/index.js';
 import { Conv2d, Linear, Sequential, type Module } from '../nn/index.js';
-import { crossEntropy, noGrad, tensor, tidy, type Tensor } from '../tensor/index.js';
+import { crossEntropy, noGrad, tidy, type Tensor } from '../tensor/index.js';
 import { gatherBatch } from '../train/index.js';
 
 const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
@@ -85,27 +85,6 @@ export function perSampleLoss(model: Module, data: Dataset, batchSize = 1000): F
     });
   } finally {
     model.train(wasTraining);
-  }
-  return out;
-}
-
-/** Softmax outputs [N, K] of the model on raw images (N×C×H×W values), row-major. */
-export function softmaxOf(model: Module, images: Float32Array, shape: readonly number[], batchSize = 1000): Float32Array {
-  const d = shape[0] * shape[1] * shape[2];
-  const n = images.length / d;
-  const parts: Float32Array[] = [];
-  noGrad(() => {
-    for (let s = 0; s < n; s += batchSize) {
-      const b = Math.min(batchSize, n - s);
-      parts.push(tidy(() => model.forward(tensor(images.subarray(s * d, (s + b) * d), [b, ...shape])).softmax(1).toFloat32Array()));
-    }
-  });
-  const k = parts.length ? parts[0].length / Math.min(batchSize, n) : 0;
-  const out = new Float32Array(n * k);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
   }
   return out;
 }

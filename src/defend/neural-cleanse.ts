@@ -218,12 +218,15 @@ export interface NeuralCleanseResult extends RepairResult {
   flagged: NcCandidate[];
 }
 
-/** Detect, then unlearn the flagged triggers (the model is changed in place only if any is flagged). */
-export async function neuralCleanse(model: Module, clean: Dataset, opts: NeuralCleanseOptions & Omit<UnlearnOptions, 'seed'>): Promise<NeuralCleanseResult> {
+/**
+ * Detect, then unlearn the flagged triggers (the model is changed in place only if any is
+ * flagged). `unlearn` holds the unlearning options (its own learning rate and epochs).
+ */
+export async function neuralCleanse(model: Module, clean: Dataset, opts: NeuralCleanseOptions & { unlearn: UnlearnOptions }): Promise<NeuralCleanseResult> {
   const t0 = Date.now();
   const triggers = neuralCleanseDetect(model, clean, opts);
   const flagged = triggers.filter((t) => t.flagged);
-  await unlearn(model, clean, flagged, { ...opts, seed: opts.seed });
+  await unlearn(model, clean, flagged, { seed: opts.seed, ...opts.unlearn });
   return {
     triggers,
     flagged: flagged.map((t) => t.candidate),

@@ -78,7 +78,7 @@ test('fine-pruning: prunes the most dormant channels, keeps them at zero, clean 
 test('neural cleanse: flags the target class, recovers a trigger at the patch, unlearning removes the backdoor', async () => {
   const m = copy();
   const res = await neuralCleanse(m, part(heldOut, 0, 2000), {
-    objective: r.objective, steps: 200, candidates: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], anomalyThreshold: 1.5, seed: 2,
+    unlearn: { objective: r.objective }, steps: 200, candidates: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], anomalyThreshold: 1.5, seed: 2,
   });
   const norms = res.triggers.map((t) => t.norm);
   const median = [...norms].sort((a, b) => a - b)[5];
