@@ -41,5 +41,5 @@ export async function poisonedVictim(train: Dataset, attack: string, opts: Recor
   return { poison, model };
 }
 
-/** Share of inputs the model classifies as `label`. */
+/** Accuracy of a model on a data set (re-exported for the tests). */
 export { evaluateAccuracy } from '../../src/train/index.js';
