@@ -3,6 +3,7 @@
 // adaptive attacks; writes JSON and a markdown table. A research driver until the lead wires the
 // defenses into `abstain reproduce --defenses`.
 //   node dist/scripts/research/defenses.js [--train 20000] [--test 200] [--epochs 3] [--n 500] [--out docs/defenses-results.json]
+//     [--only badnets,boundary] (attacks whose name starts so) [--dpa 50] (partitions; 0: skip DPA)
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadSource, take, type Dataset } from '../../src/data/index.js';
@@ -16,7 +17,7 @@ import * as D from '../../src/defend/index.js';
 
 const { values: a } = parseArgs({ options: {
   train: { type: 'string', default: '20000' }, test: { type: 'string', default: '200' }, epochs: { type: 'string', default: '3' },
-  n: { type: 'string', default: '500' }, out: { type: 'string', default: 'docs/defenses-results.json' }, only: { type: 'string', default: '' },
+  n: { type: 'string', default: '500' }, dpa: { type: 'string', default: '50' }, out: { type: 'string', default: 'docs/defenses-results.json' }, only: { type: 'string', default: '' },
 } });
 const N = Number(a.train), M = Number(a.test), EPOCHS = Number(a.epochs), NS = Number(a.n);
 const SIGMA = 0.25, RD = 0.25, RATE = 0.01;
@@ -135,14 +136,14 @@ log(`train ${train.length}, held-out ${heldOut.length}, test ${test.length}, epo
   base.dispose();
 }
 for (const [name, make, defs] of attacks) {
-  if (a.only && !name.startsWith(a.only)) continue;
+  if (a.only && !a.only.split(',').some((p) => name.startsWith(p))) continue;
   await evaluate(name, make(), defs);
 }
 
 // DPA: certified poisoning radius per input for a few k on the same data (partition models: mnist-small, standard training)
 {
   const poison = runAttack('uncertainty', train, { rate: RATE, trigger: TRIGGER, labels: 'soft' });
-  for (const k of [50]) {
+  for (const k of Number(a.dpa) > 0 ? [Number(a.dpa)] : []) {
     const t = Date.now();
     const ens = await D.trainPartitioned(poison.dataset, { ...recipe, epochs: 10, objective: (await import('../../src/train/index.js')).standardObjective }, { partitions: k, seed: 0 });
     const vc = ens.vote(test), vt = ens.vote(applyTrigger(test, poison.trigger));
