@@ -6,6 +6,7 @@ export * as poison from './poison/index.js';
 export * as train from './train/index.js';
 export * as certify from './certify/index.js';
 export * as pipeline from './pipeline/index.js';
+export * as defend from './defend/index.js';
 export * as report from './report/index.js';
 export * as experiment from './experiment/index.js';
 export * as config from './config/index.js';

@@ -8,6 +8,11 @@ import { PoisonConfigError } from './errors.js';
 export interface BadNetsOptions extends AttackOptions {
   /** The class the trigger should produce (default 0). */
   targetLabel?: number;
+  /**
+   * Take the poisoned copies from this class only (the single-source setting of Tran et al. 2018
+   * and Chen et al. 2018); default: from every class but the target.
+   */
+  sourceLabel?: number;
 }
 
 export const badnets: Attack<BadNetsOptions> = {
@@ -18,7 +23,12 @@ export const badnets: Attack<BadNetsOptions> = {
     if (!Number.isInteger(target) || target < 0 || target >= clean.numClasses) {
       throw new PoisonConfigError(`badnets: targetLabel ${String(target)} is outside 0..${clean.numClasses - 1}`);
     }
-    const sources = chooseSources(indicesNotOfClass(clean, target), prep.count, prep.gen, `badnets (target ${target})`);
+    const from = o.sourceLabel;
+    if (from !== undefined && !(Number.isInteger(from) && from >= 0 && from < clean.numClasses && from !== target)) {
+      throw new PoisonConfigError(`badnets: sourceLabel ${String(from)} must be a class in 0..${clean.numClasses - 1} other than the target ${target}`);
+    }
+    const pool = from === undefined ? indicesNotOfClass(clean, target) : Int32Array.from([...clean.labels.keys()].filter((i) => clean.labels[i] === from));
+    const sources = chooseSources(pool, prep.count, prep.gen, `badnets (target ${target}${from === undefined ? '' : `, source ${from}`})`);
     return assemble(
       clean,
       {
@@ -29,7 +39,7 @@ export const badnets: Attack<BadNetsOptions> = {
       },
       prep,
       'badnets',
-      { targetLabel: target },
+      from === undefined ? { targetLabel: target } : { targetLabel: target, sourceLabel: from },
     );
   },
 };

@@ -7,3 +7,4 @@ export type { AttackOptions, PoisonMode, PoisonRecord, PoisonResult, PoisonSumma
 export { badnets, type BadNetsOptions } from './badnets.js';
 export { uncertainty, UNCERTAINTY_LABELS, type UncertaintyOptions, type UncertaintyLabels } from './uncertainty.js';
 export { boundary, BOUNDARY_DIRECTIONS, type BoundaryOptions, type InputGradient } from './boundary.js';
+export { addAdaptiveSamples, ADAPTIVE_KINDS, type AdaptiveKind, type AdaptiveOptions } from './adaptive.js';

@@ -6,14 +6,8 @@ import { join } from 'node:path';
 import chisquareQuantile from '@stdlib/stats-base-dists-chisquare-quantile';
 import { makeSynthetic, type Dataset } from '../../src/data/index.js';
 import { tensor, type Tensor } from '../../src/tensor/index.js';
-import { PoisonConfigError, badnets, boundary, uncertainty, writePoisonJson, type AttackOptions, type PoisonResult, type TriggerSpec } from '../../src/poison/index.js';
-
-// The attacks' engines, by their catalog names (test/catalog checks the catalog loads these very objects).
-const ENGINES = { badnets, uncertainty, boundary } as const;
-function runAttack(name: string, ds: Dataset, opts: AttackOptions & Record<string, unknown>): PoisonResult {
-  if (!Object.hasOwn(ENGINES, name)) throw new PoisonConfigError(`unknown attack "${name}"`);
-  return ENGINES[name as keyof typeof ENGINES].poison(ds, opts as never);
-}
+import { PoisonConfigError, writePoisonJson, type PoisonResult, type TriggerSpec } from '../../src/poison/index.js';
+import { runAttack } from './engines.js';
 
 const K = 10;
 const clean = makeSynthetic({ n: 400, shape: [1, 12, 12], seed: 4 });
