@@ -133,7 +133,7 @@ function crownSpecBoundsUntidy(
       const idx = unstable.slice(r0, r0 + rows);
       const m = idx.length;
       const [lb, ub] = tidy(() => {
-        const I = oneHot(tensor(Int32Array.from(idx), [m], 'int32').to('int64'), n).to(l.dtype);
+        const I = oneHot(tensor(Int32Array.from(idx), [m], 'int32', l.device).to('int64'), n).to(l.dtype);
         const A0 = cat([I, I.neg()], 0).reshape([1, 2 * m, ...shapes[k]]);
         const b = backwardLower(net, shapes, pre, A0, k, lo, hi, lowerSlope); // [B, 2m]
         return [b.slice(1, 0, m), b.slice(1, m, 2 * m).neg()];
@@ -141,7 +141,7 @@ function crownSpecBoundsUntidy(
       lowers.push(lb);
       uppers.push(ub);
     }
-    const index = tensor(Int32Array.from(unstable), [1, unstable.length], 'int32').to('int64').expand([B, unstable.length]);
+    const index = tensor(Int32Array.from(unstable), [1, unstable.length], 'int32', l.device).to('int64').expand([B, unstable.length]);
     const flatL = l.reshape([B, n]);
     const flatU = u.reshape([B, n]);
     const newL = flatL.scatter(1, index, cat(lowers, 1).maximum(flatL.gather(1, index)));
@@ -155,7 +155,7 @@ export function crownMarginBounds(model: Module, x: Tensor, eps: number | ArrayL
   return tidy(() => {
     const net = boundNetwork(model, 'crown');
     const { shapes } = forwardShapes(net, x.slice(0, 0, 1));
-    return crownSpecBounds(net, x, eps, marginSpec(classes, shapes[shapes.length - 1][0]), { ...o, shapes });
+    return crownSpecBounds(net, x, eps, marginSpec(classes, shapes[shapes.length - 1][0], x.device), { ...o, shapes });
   });
 }
 
@@ -166,7 +166,7 @@ export function crownBounds(model: Module, x: Tensor, eps: number | ArrayLike<nu
     const { shapes } = forwardShapes(net, x.slice(0, 0, 1));
     const K = shapes[shapes.length - 1][0];
     const B = x.shape[0];
-    const I = oneHot(arange(K), K).to('float32');
+    const I = oneHot(arange(K, undefined, 1, 'int64', x.device), K).to('float32');
     const C = cat([I, I.neg()], 0).unsqueeze(0).expand([B, 2 * K, K]);
     const b = crownSpecBounds(net, x, eps, C, { ...o, shapes });
     return { lower: b.slice(1, 0, K), upper: b.slice(1, K, 2 * K).neg() };
@@ -254,7 +254,7 @@ function bisect(net: BoundNetwork, images: Tensor, labels: number[], method: 'ib
     const K = shapes[shapes.length - 1][0];
     const verified = (eps: number[]): boolean[] =>
       tidy(() => {
-        const C = marginSpec(labels, K);
+        const C = marginSpec(labels, K, images.device);
         const b = method === 'ibp' ? ibpSpecBounds(net, images, eps, C, { ...o, shapes }) : crownSpecBounds(net, images, eps, C, { ...o, shapes });
         return b.min(1).toArray().map((v) => v > 0);
       });

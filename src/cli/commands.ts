@@ -9,7 +9,7 @@ import { certifySet, modelPredictions } from '../pipeline/certify-set.js';
 import { buildModel, loadModelWeights, type Module } from '../nn/index.js';
 import { writePoisonJson } from '../poison/index.js';
 import { defaultVersions, readCertificatesJsonl } from '../report/index.js';
-import { loadSafetensors, dispose, torchVersion } from '../tensor/index.js';
+import { loadSafetensors, dispose, torchVersions } from '../tensor/index.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { CliError, type Io } from './io.js';
 import { evalData, headline, readRunConfig } from './run-report.js';
@@ -58,7 +58,7 @@ export async function poison(cfg: ExperimentConfig, o: EngineOptions, io: Io): P
   const p = data.poison!;
   const runDir = join(cfg.outDir, cfg.name);
   mkdirSync(runDir, { recursive: true });
-  writeJsonAtomic(join(runDir, 'config.json'), { config: cfg, seed: cfg.seed, versions: defaultVersions({ libtorch: torchVersion() }) });
+  writeJsonAtomic(join(runDir, 'config.json'), { config: cfg, seed: cfg.seed, versions: defaultVersions(torchVersions()) });
   const poisonPath = join(runDir, 'poison.json');
   writePoisonJson(poisonPath, p, cfg.attack);
   const idx = exportIdx(p.dataset, runDir, { prefix: 'poisoned-train' });
@@ -137,7 +137,7 @@ export async function certify(
   const model = loadUserModel(modelFile, cfg.model.architecture, { shape: data.clean.shape, numClasses: data.clean.numClasses, name: cfg.data.dataset });
   const runDir = join(cfg.outDir, cfg.name);
   mkdirSync(runDir, { recursive: true });
-  writeJsonAtomic(join(runDir, 'config.json'), { config: cfg, seed: cfg.seed, versions: defaultVersions({ libtorch: torchVersion() }), model: resolve(modelFile) });
+  writeJsonAtomic(join(runDir, 'config.json'), { config: cfg, seed: cfg.seed, versions: defaultVersions(torchVersions()), model: resolve(modelFile) });
   log(`certify: ${modelFile} (${cfg.model.architecture}) on ${data.clean.length} ${cfg.data.dataset} test inputs, clean and triggered`);
   const certs: Partial<Record<CertifierName, CertSets>> = {};
   const timings: Record<string, number> = {};

@@ -39,14 +39,15 @@ const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => 
 export function certifyRange(cfg: ExperimentConfig, kind: CertifierName, set: EvalSet, start: number, end: number, chunkIndex: number): Certificate[] {
   const { model, data } = set;
   model.eval();
+  const device = model.device;
   return noGrad(() =>
     tidy(() => {
-      const batch = gatherBatch(data, range(start, end));
+      const batch = gatherBatch(data, range(start, end), device);
       const labels = Array.from(data.labels.subarray(start, end));
       let certs: Certificate[];
       if (kind === 'smoothing') {
         const s = cfg.certify.smoothing;
-        const generator = new Generator(deriveSeed(cfg.seed, `smoothing/${set.name}`, chunkIndex));
+        const generator = new Generator(deriveSeed(cfg.seed, `smoothing/${set.name}`, chunkIndex), device);
         const smooth = new Smooth((x) => model.forward(x), data.numClasses, s.sigma, { generator, batchSize: s.batchSize });
         certs = smooth.certifyMany(batch.x, labels, { n0: s.n0, n: s.n, alpha: s.alpha });
       } else if (kind === 'ibp') {
@@ -86,10 +87,11 @@ export async function certifySet(cfg: ExperimentConfig, kind: CertifierName, set
 /** The plain model's predicted class for every input of the set (for clean accuracy). */
 export function modelPredictions(model: Module, data: Dataset, batchSize = 1000): number[] {
   model.eval();
+  const device = model.device;
   const out: number[] = [];
   noGrad(() => {
     for (let s = 0; s < data.length; s += batchSize) {
-      out.push(...tidy(() => model.forward(gatherBatch(data, range(s, Math.min(data.length, s + batchSize))).x).argmax(1).toArray()));
+      out.push(...tidy(() => model.forward(gatherBatch(data, range(s, Math.min(data.length, s + batchSize)), device).x).argmax(1).toArray()));
     }
   });
   return out;

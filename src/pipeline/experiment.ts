@@ -8,7 +8,7 @@ import type { ExperimentConfig } from '../config/index.js';
 import { loadSource, type Dataset } from '../data/index.js';
 import { applyTrigger, makeTrigger, runAttack, writePoisonJson, type PoisonResult } from '../poison/index.js';
 import { buildModel, loadModelWeights, saveModel, type Module } from '../nn/index.js';
-import { torchVersion } from '../tensor/index.js';
+import { torchVersions, type Device } from '../tensor/index.js';
 import { readCertificatesJsonl, defaultVersions } from '../report/index.js';
 import type { Summary } from './metrics.js';
 import type { Certificate } from '../certify/certificate.js';
@@ -28,6 +28,11 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Stop after this stage (the CLI's `poison` and `train` commands); the result's summary is then empty. */
   until?: 'poison' | 'train';
+  /**
+   * Where the models train and certify (default 'cpu'; see tensor.defaultDevice and parseDevice).
+   * Batches, noise and certification follow the model's device.
+   */
+  device?: Device;
 }
 
 export interface RunResult {
@@ -96,7 +101,7 @@ async function runStages(cfg: ExperimentConfig, o: RunOptions): Promise<RunResul
   const log = o.log ?? ((l: string) => process.stderr.write(l + '\n'));
   const runDir = join(cfg.outDir, cfg.name);
   mkdirSync(runDir, { recursive: true });
-  const versions = defaultVersions({ libtorch: torchVersion() });
+  const versions = defaultVersions(torchVersions());
   writeJsonAtomic(join(runDir, 'config.json'), { config: cfg, seed: cfg.seed, versions });
   const stages = new StageLog(join(runDir, 'stages.json'));
   const fresh = (stage: StageName, hash: string, ...artefacts: string[]) => !o.force && stages.upToDate(stage, hash, ...artefacts);
@@ -126,7 +131,8 @@ async function runStages(cfg: ExperimentConfig, o: RunOptions): Promise<RunResul
   if (o.until === 'poison') return { runDir, summary: {}, table: '', timings, skipped };
 
   // ---- train the victim (poisoned) and the baseline (unpoisoned, trained the same way) ----
-  const build = (): Module => buildModel(cfg.model.architecture, { seed: cfg.seed, inputShape: data.train.shape, numClasses: data.train.numClasses });
+  const build = (): Module =>
+    buildModel(cfg.model.architecture, { seed: cfg.seed, inputShape: data.train.shape, numClasses: data.train.numClasses, device: o.device });
   const trainOne = async (stage: 'train' | 'baseline', trainData: Dataset, file: string): Promise<Module> => {
     const model = build();
     const path = join(runDir, file);

@@ -5,7 +5,7 @@ import { deploymentRadiusFor, type CertifierName, type ExperimentConfig } from '
 import type { Dataset } from '../data/index.js';
 import { summarizeCertifier, type Summary } from './metrics.js';
 import { formatTable, writeReport, writeSummary } from '../report/index.js';
-import { torchVersion } from '../tensor/index.js';
+import { torchVersions } from '../tensor/index.js';
 import type { Certificate } from '../certify/certificate.js';
 import { radiiFor } from './stages.js';
 
@@ -46,7 +46,7 @@ export async function writeRunReport(
       costPerRequest: cfg.fallback.costPerRequest,
     });
   }
-  const file = writeSummary(runDir, summary, { config: cfg, seed: cfg.seed, versions: { libtorch: torchVersion() }, timings: x.timings });
+  const file = writeSummary(runDir, summary, { config: cfg, seed: cfg.seed, versions: torchVersions(), timings: x.timings });
   const pick = (ds: Dataset) => Array.from({ length: Math.min(8, ds.length) }, (_, i) => ({ data: ds.image(i), shape: ds.shape }));
   await writeReport(runDir, {
     summary: file,

@@ -35,8 +35,8 @@ const lerp = (a: number, b: number, t: number) => a + (b - a) * t;
 export function worstCaseLoss(marginLower: Tensor): Tensor {
   const B = marginLower.shape[0];
   // class 0 of the extended logits plays the true class; cross-entropy is order-invariant
-  const z = cat([zeros([B, 1]), marginLower.neg()], 1);
-  return crossEntropy(z, zeros([B], 'int64'));
+  const z = cat([zeros([B, 1], 'float32', marginLower.device), marginLower.neg()], 1);
+  return crossEntropy(z, zeros([B], 'int64', marginLower.device));
 }
 
 function checkOptions(kind: string, o: CertifiedTrainingOptions): void {
@@ -66,7 +66,7 @@ function certifiedObjective(kind: 'ibp' | 'crown-ibp', o: CertifiedTrainingOptio
       const eps = o.epsilon * t;
       if (eps === 0) return { loss: clean, logits };
       const labels = batch.y.toArray();
-      const C = marginSpec(labels, o.numClasses);
+      const C = marginSpec(labels, o.numClasses, batch.x.device);
       let margins = ibpSpecBounds(model, batch.x, eps, C);
       if (kind === 'crown-ibp') {
         const b = lerp(beta.start, beta.end, t);

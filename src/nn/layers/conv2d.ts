@@ -1,5 +1,5 @@
 // Conv2d over NCHW input, with PyTorch's default initialisation (fan_in = in/groups · kh · kw).
-import { conv2d, type Generator, type Pair, type Tensor } from '../../tensor/index.js';
+import { conv2d, isGradEnabled, type Generator, type MemoryFormat, type Pair, type Tensor } from '../../tensor/index.js';
 import { Module } from '../module.js';
 import { fanIn, kaimingUniformBound, uniformParameter } from '../init.js';
 import { toPair } from './pair.js';
@@ -16,6 +16,15 @@ export interface Conv2dOptions {
 }
 
 export class Conv2d extends Module {
+  /**
+   * The memory layout of convolutions on the CPU when autograd is off (inference, certification).
+   * Channels-last lets oneDNN convolve in place of reordering to its blocked layout and back: on
+   * mnist-small's batches of 1,000 it made the convolutions 1.2-4x faster (same values; the shape
+   * stays NCHW, only the memory order changes). Training keeps the plain layout, where
+   * channels-last was no faster. 'contiguous' switches it off.
+   */
+  static cpuInferenceLayout: MemoryFormat = 'channels-last';
+
   /** [outChannels, inChannels / groups, kh, kw] */
   readonly weight: Tensor;
   /** [outChannels], or null */
@@ -48,7 +57,18 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+    const o = { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
+    if (Conv2d.cpuInferenceLayout === 'channels-last' && x.rank === 4 && !isGradEnabled() && x.device === 'cpu') {
+      const xl = x.contiguous('channels-last');
+      const wl = this.weight.contiguous('channels-last');
+      try {
+        return conv2d(xl, wl, this.bias, o);
+      } finally {
+        xl.dispose(); // handles only: the data lives on in the result
+        wl.dispose();
+      }
+    }
+    return conv2d(x, this.weight, this.bias, o);
   }
   /** The output [C, H, W] for an input [C, H, W] (PyTorch's floor formula). */
   outputShape([c, h, w]: readonly number[]): [number, number, number] {
