@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "abstain_native",
-      "sources": ["native/addon.cc", "native/tensors.cc", "native/math.cc", "native/nn.cc", "native/autograd_rng.cc", "native/device.cc"],
+      "sources": ["native/addon.cc", "native/tensors.cc", "native/math.cc", "native/nn.cc", "native/autograd_rng.cc", "native/device.cc", "native/allocator.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!@(node scripts/libtorch.mjs --gyp include)"

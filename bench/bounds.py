@@ -12,8 +12,8 @@ same chunking of the intermediate-bound passes (at most 2^22 coefficient element
 
 Figures (seconds for the first 100 MNIST test images, L-inf eps 0.1, the small MNIST CNN after
 one epoch of standard training, seeded and shuffled as abstain's train() does, so both sides hold
-the same weights): IBP time, CROWN time, CROWN-IBP time. Each is the median of the timed runs
-after an untimed warm-up. When bench/bounds.ts has just run (it leaves its weights and margins in
+the same weights): IBP time, CROWN time, CROWN-IBP time, CROWN CPU time, each the median of the
+timed runs after an untimed warm-up; and the process's peak memory (maximum RSS) after them. When bench/bounds.ts has just run (it leaves its weights and margins in
 the temporary folder), `info` reports the largest differences between the two sides' weights and
 margin lower bounds. Prints one JSON line.
 """
@@ -290,7 +290,6 @@ def main():
         'setup': f'mnist-small after one epoch of standard training on {TRAIN_IMAGES} images; {a.inputs} test inputs; L-inf eps {EPS}; IBP batch 256, CROWN batch 32',
         'clean accuracy': round(float((preds == yt).float().mean()), 4),
         'first (untimed) call, s': dict(zip(('ibp', 'crown', 'crown-ibp'), firsts)),
-        'peak RSS, MiB': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
         'ibp': summary(ibp), 'crown': summary(cr), 'crown-ibp': summary(cri),
     }
     # Compare with what the abstain side (run just before, same seed) computed.
@@ -314,6 +313,7 @@ def main():
             'CROWN time': {'value': statistics.median(crown_runs), 'runs': crown_runs, 'unit': f's / {a.inputs} inputs', 'higherIsBetter': False},
             'CROWN-IBP time': {'value': statistics.median(crown_ibp_runs), 'runs': crown_ibp_runs, 'unit': f's / {a.inputs} inputs', 'higherIsBetter': False},
             'CROWN CPU time': {'value': statistics.median(cpus[1]), 'runs': cpus[1], 'unit': f'CPU-s / {a.inputs} inputs', 'higherIsBetter': False},
+            'peak memory': {'value': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'unit': 'MiB', 'higherIsBetter': False},
         },
         'info': info,
     }))

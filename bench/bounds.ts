@@ -5,7 +5,9 @@
 //                   propagation, final Linear folded into the margin specification (batch 256);
 //   CROWN time      s: certifyCROWN with CROWN intermediate bounds (the full method, adaptive
 //                   ReLU lower slope, batch 32, coefficient chunks of at most 2^22 elements);
-//   CROWN-IBP time  s: certifyCROWN with IBP intermediate bounds.
+//   CROWN-IBP time  s: certifyCROWN with IBP intermediate bounds;
+//   peak memory     MiB: the process's maximum resident set size after all of the above (the
+//                   first CROWN call once reached 10-13 GiB here: see native/allocator.cc).
 // The network is trained briefly (one epoch of standard training over the first 10,000 training
 // images, untimed) so that its bounds look like a real network's (stable and unstable ReLUs);
 // both sides train it from the same seed with the same shuffle order and so hold the same
@@ -16,7 +18,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getNumThreads, manualSeed, noGrad, setNumThreads, tensor, tidy, torchVersion, type Tensor } from '../src/tensor/index.js';
+import { cpuCacheStats, getNumThreads, manualSeed, noGrad, setNumThreads, tensor, tidy, torchVersion, type Tensor } from '../src/tensor/index.js';
 import { buildModel, saveModel, type Module } from '../src/nn/index.js';
 import { Adam } from '../src/train/optim.js';
 import { train } from '../src/train/loop.js';
@@ -127,6 +129,7 @@ async function main(): Promise<void> {
         'CROWN-IBP time': { value: median(crownIbp.runs), runs: crownIbp.runs, unit: `s / ${a.inputs} inputs`, higherIsBetter: false },
         // CPU time of the whole process (all threads): steadier than wall time on a shared machine.
         'CROWN CPU time': { value: median(crown.cpu), runs: crown.cpu, unit: `CPU-s / ${a.inputs} inputs`, higherIsBetter: false },
+        'peak memory': { value: process.resourceUsage().maxRSS / 1024, unit: 'MiB', higherIsBetter: false, goal: 0.5 },
       },
       info: {
         torch: torchVersion(),
@@ -134,7 +137,7 @@ async function main(): Promise<void> {
         setup: `mnist-small after one epoch of standard training on ${TRAIN_IMAGES} images; ${a.inputs} test inputs; L-inf eps ${EPS}; IBP batch 256, CROWN batch 32`,
         'clean accuracy': cleanAccuracy,
         'first (untimed) call, s': { ibp: +ibp.first.toFixed(3), crown: +crown.first.toFixed(3), 'crown-ibp': +crownIbp.first.toFixed(3) },
-        'peak RSS, MiB': Math.round(process.resourceUsage().maxRSS / 1024),
+        'large-block cache': cpuCacheStats(),
         ibp: summary(ibp.result),
         crown: summary(crown.result),
         'crown-ibp': summary(crownIbp.result),

@@ -2,10 +2,6 @@
 #include "common.h"
 #include <ATen/Parallel.h>
 #include <torch/version.h>
-#include <cstdlib>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
 namespace abstain {
 
@@ -109,25 +105,8 @@ static ABSTAIN_FN(SetNumThreads) {
 static ABSTAIN_FN(GetNumThreads) { return Napi::Number::New(info.Env(), at::get_num_threads()); }
 static ABSTAIN_FN(Version) { return Napi::String::New(info.Env(), TORCH_VERSION); }
 
-// glibc returns any freed block above its mmap threshold (128 KiB, adapting up to 32 MiB) and any
-// free heap top above its trim threshold to the kernel at once, so a loop that allocates the same
-// activations every batch page-faults them in afresh every batch (measured: ~6,000 faults and a
-// quarter of the CPU time per 1,000-sample smoothing batch). Keeping blocks up to 32 MiB (glibc's
-// maximum) on the heap and trimming only above 1 GiB of free top lets freed activations be
-// reused. Peak memory is unchanged: freed memory is reused, not duplicated. ABSTAIN_MALLOC=default
-// (or any MALLOC_* / GLIBC_TUNABLES setting of the user's) leaves glibc's own policy in place.
-static void TuneMalloc() {
-#if defined(__GLIBC__)
-  const char* choice = std::getenv("ABSTAIN_MALLOC");
-  if (choice && std::string(choice) == "default") return;
-  if (std::getenv("GLIBC_TUNABLES") || std::getenv("MALLOC_MMAP_THRESHOLD_") || std::getenv("MALLOC_TRIM_THRESHOLD_")) return;
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
-#endif
-}
-
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  TuneMalloc();
+  InstallCpuAllocator();
   ABSTAIN_EXPORT(exports, "dispose", Dispose);
   ABSTAIN_EXPORT(exports, "isDisposed", IsDisposed);
   ABSTAIN_EXPORT(exports, "liveCount", LiveCount);
@@ -139,6 +118,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterNN(env, exports);
   RegisterAutogradRng(env, exports);
   RegisterDevice(env, exports);
+  RegisterAllocator(env, exports);
   return exports;
 }
 

@@ -84,5 +84,7 @@ void RegisterMath(Napi::Env env, Napi::Object exports);
 void RegisterNN(Napi::Env env, Napi::Object exports);
 void RegisterAutogradRng(Napi::Env env, Napi::Object exports);
 void RegisterDevice(Napi::Env env, Napi::Object exports);
+void RegisterAllocator(Napi::Env env, Napi::Object exports);
+void InstallCpuAllocator();
 
 }  // namespace abstain

@@ -249,7 +249,7 @@ function nativeAddon() {
       : stamp && stamp.abi !== abi
         ? `built for another Node ABI (${stamp.abi})`
         : otherLibtorch
-          ? `built against ${stamp.libtorch?.description ?? 'another libtorch'}, now ${lt.description}`
+          ? `it was built against ${stamp.libtorch?.description ?? 'another libtorch'}`
           : 'sources changed';
   todo.push(`build the native addon (${reason})`);
   if (checkOnly) return;

@@ -94,3 +94,17 @@ export function torchVersions(): Record<string, string> {
     cuda: !i.cudaCompiled ? 'not compiled in' : i.cudaAvailable && i.cudaDeviceCount > 0 ? gpus : 'compiled in, no GPU available',
   };
 }
+
+/** The large-block CPU cache of the addon (native/allocator.cc): what it holds and how it did. */
+export interface CpuCacheStats {
+  /** False when ABSTAIN_CPU_CACHE_MB=0 (libtorch's own allocator). */
+  enabled: boolean;
+  /** Freed blocks kept for reuse, and blocks in use, in bytes. */
+  cachedBytes: number;
+  liveBytes: number;
+  /** Requests served from the cache / by a new mapping; blocks given back to the kernel. */
+  hits: number;
+  misses: number;
+  released: number;
+}
+export const cpuCacheStats = (): CpuCacheStats => native.cpuCacheStats() as CpuCacheStats;

@@ -106,6 +106,11 @@ export function inferenceMode<T>(fn: () => T): T {
   }
 }
 
+/** Whether libtorch's inference mode is on (inside inferenceMode). */
+export function isInferenceMode(): boolean {
+  return native.isInferenceMode();
+}
+
 export function isGradEnabled(): boolean {
   return native.isGradEnabled();
 }

@@ -160,14 +160,17 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   if (o.resume && o.checkpointDir) {
     const ck = loadCheckpoint(o.checkpointDir);
     if (ck) {
+      const refuse = (why: string) => {
+        for (const t of [...Object.values(ck.model), ...Object.values(ck.optimizer.tensors)]) t.dispose();
+        return new Error(why);
+      };
       if (ck.meta.fingerprint !== fp) {
-        throw new Error(`checkpoint in ${o.checkpointDir} belongs to a different training set-up; delete it or drop --resume`);
+        throw refuse(`checkpoint in ${o.checkpointDir} belongs to a different training set-up; delete it or drop --resume`);
       }
       // The noise generator's state is a CPU or a CUDA generator's; it resumes only on its kind.
       const kind = (d: string) => d.split(':')[0];
       if (kind(ck.meta.device ?? 'cpu') !== kind(device)) {
-        for (const t of [...Object.values(ck.model), ...Object.values(ck.optimizer.tensors)]) t.dispose();
-        throw new Error(`checkpoint in ${o.checkpointDir} was written training on ${ck.meta.device ?? 'cpu'}, this run trains on ${device}; resume it on ${kind(ck.meta.device ?? 'cpu')}, or delete it to start over`);
+        throw refuse(`checkpoint in ${o.checkpointDir} was written training on ${ck.meta.device ?? 'cpu'}, this run trains on ${device}; resume it on ${kind(ck.meta.device ?? 'cpu')}, or delete it to start over`);
       }
       tidy(() => {
         o.model.loadStateDict(ck.model);
