@@ -52,7 +52,20 @@ static std::string LibtorchPath() {
   return "";
 }
 
-// torchInfo(): { version, cudaCompiled, cudaAvailable, cudaDeviceCount, library }.
+// The kernels OpenBLAS chose ("Haswell", "SkylakeX", ...), or "" when libtorch's BLAS is not it.
+static std::string OpenblasCore() {
+  for (const char* name : {"libopenblas.so.0", "libblas.so.3", "libopenblas.so"}) {
+    void* h = dlopen(name, RTLD_LAZY | RTLD_NOLOAD);
+    if (!h) continue;
+    auto fn = reinterpret_cast<char* (*)()>(dlsym(h, "openblas_get_corename"));
+    std::string core = fn ? fn() : "";
+    dlclose(h);
+    if (!core.empty()) return core;
+  }
+  return "";
+}
+
+// torchInfo(): { version, cudaCompiled, cudaAvailable, cudaDeviceCount, library, blasCore }.
 // cudaCompiled says whether the addon was linked against a libtorch with CUDA (libtorch_cuda);
 // cudaAvailable whether that libtorch also finds a GPU and its driver now.
 static ABSTAIN_FN(TorchInfo) {
@@ -65,6 +78,7 @@ static ABSTAIN_FN(TorchInfo) {
     o.Set("cudaAvailable", Napi::Boolean::New(env, available));
     o.Set("cudaDeviceCount", Napi::Number::New(env, available ? (double)torch::cuda::device_count() : 0.0));
     o.Set("library", Napi::String::New(env, LibtorchPath()));
+    o.Set("blasCore", Napi::String::New(env, OpenblasCore()));
     return o;
   )
 }

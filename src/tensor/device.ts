@@ -20,6 +20,8 @@ export interface TorchInfo {
   cudaDeviceCount: number;
   /** The shared library libtorch's CPU code was loaded from. */
   library: string;
+  /** The kernels OpenBLAS runs ("Haswell", "SkylakeX", ...); "" when libtorch's BLAS is another one. */
+  blasCore: string;
 }
 
 let info: TorchInfo | undefined;
@@ -92,6 +94,7 @@ export function torchVersions(): Record<string, string> {
     libtorch: i.version,
     'libtorch build': describeLibtorch(i),
     cuda: !i.cudaCompiled ? 'not compiled in' : i.cudaAvailable && i.cudaDeviceCount > 0 ? gpus : 'compiled in, no GPU available',
+    ...(i.blasCore ? { openblas: i.blasCore } : {}),
   };
 }
 
