@@ -129,8 +129,8 @@ class CachingCpuAllocator final : public c10::Allocator {
       size_t size = it->second;
       live_.erase(it);
       stats_.liveBytes -= size;
-      if (size > limit_ / 4) {
-        unmap.push_back({size, p});  // too large to keep: a one-off block would pin the cache
+      if (size > limit_ / 2) {
+        unmap.push_back({size, p});  // too large to keep: one such block would fill the cache
       } else {
         lru_.push_front({size, p});
         free_[size].push_back(lru_.begin());

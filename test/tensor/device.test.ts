@@ -152,15 +152,17 @@ test('channels-last keeps shape and values, only the memory order changes', () =
   });
 });
 
-test('Conv2d on the CPU without autograd (channels-last) equals the plain layout and autograd path', () => {
+test('Conv2d on the CPU without autograd, channels-last, equals the plain layout and the autograd path', () => {
   const conv = new Conv2d(3, 8, 3, { stride: 2, padding: 1, generator: new T.Generator(5) });
   T.tidy(() => {
     const x = T.rand([4, 3, 9, 9], { generator: new T.Generator(6) });
     const withGrad = conv.forward(x).toFloat32Array();
+    const before = Conv2d.cpuInferenceLayout;
+    Conv2d.cpuInferenceLayout = 'channels-last';
     const fast = T.noGrad(() => conv.forward(x));
     Conv2d.cpuInferenceLayout = 'contiguous';
     const plain = T.noGrad(() => conv.forward(x));
-    Conv2d.cpuInferenceLayout = 'channels-last';
+    Conv2d.cpuInferenceLayout = before;
     assert.ok(fast.isContiguous('channels-last'), 'the inference path ran channels-last');
     assert.ok(plain.isContiguous());
     const [a, b] = [fast.toFloat32Array(), plain.toFloat32Array()];
