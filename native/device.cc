@@ -111,6 +111,13 @@ static ABSTAIN_FN(ExitInferenceMode) {
 static ABSTAIN_FN(IsInferenceMode) { return Napi::Boolean::New(info.Env(), c10::InferenceMode::is_enabled()); }
 
 void RegisterDevice(Napi::Env env, Napi::Object exports) {
+#if ABSTAIN_WITH_CUDA
+  // cuDNN may otherwise convolve float32 in TF32 (10-bit mantissa) on Ampere and newer GPUs:
+  // IBP and CROWN bounds would then be off by ~1e-3 relative, beyond the float32 rounding their
+  // soundness allows, and GPU results would drift from the CPU's. (cuBLAS's default is full
+  // float32 already.)
+  at::globalContext().setAllowTF32CuDNN(false);
+#endif
   ABSTAIN_EXPORT(exports, "device", DeviceOf);
   ABSTAIN_EXPORT(exports, "toDevice", ToDevice);
   ABSTAIN_EXPORT(exports, "moveTo_", MoveToInplace);
