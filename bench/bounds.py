@@ -17,8 +17,9 @@ CROWN and DeepPoly margins (its time is the sum of theirs, so it is not timed).
 
 Figures (seconds for the first 100 MNIST test images, L-inf eps 0.1, the small MNIST CNN after
 one epoch of standard training, seeded and shuffled as abstain's train() does, so both sides hold
-the same weights): IBP time, CROWN time, CROWN-IBP time, DeepPoly time. Each is the median of the timed runs
-after an untimed warm-up. When bench/bounds.ts has just run (it leaves its weights and margins in
+the same weights): IBP time, CROWN time, CROWN-IBP time, DeepPoly time, CROWN CPU time, each the
+median of the timed runs after an untimed warm-up; and the process's peak memory (maximum RSS)
+after them. When bench/bounds.ts has just run (it leaves its weights and margins in
 the temporary folder), `info` reports the largest differences between the two sides' weights and
 margin lower bounds. Prints one JSON line.
 """
@@ -320,7 +321,6 @@ def main():
         'setup': f'mnist-small after one epoch of standard training on {TRAIN_IMAGES} images; {a.inputs} test inputs; L-inf eps {EPS}; IBP batch 256, CROWN batch 32',
         'clean accuracy': round(float((preds == yt).float().mean()), 4),
         'first (untimed) call, s': dict(zip(('ibp', 'crown', 'crown-ibp', 'deeppoly'), firsts)),
-        'peak RSS, MiB': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
         'ibp': summary(ibp), 'crown': summary(cr), 'crown-ibp': summary(cri), 'deeppoly': summary(dp),
         'tightest of ibp, crown, deeppoly': summary(tightest),
     }
@@ -346,6 +346,7 @@ def main():
             'CROWN-IBP time': {'value': statistics.median(crown_ibp_runs), 'runs': crown_ibp_runs, 'unit': f's / {a.inputs} inputs', 'higherIsBetter': False},
             'DeepPoly time': {'value': statistics.median(deeppoly_runs), 'runs': deeppoly_runs, 'unit': f's / {a.inputs} inputs', 'higherIsBetter': False},
             'CROWN CPU time': {'value': statistics.median(cpus[1]), 'runs': cpus[1], 'unit': f'CPU-s / {a.inputs} inputs', 'higherIsBetter': False},
+            'peak memory': {'value': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 'unit': 'MiB', 'higherIsBetter': False},
         },
         'info': info,
     }))

@@ -7,6 +7,8 @@
 //                   ReLU lower slope, batch 32, coefficient chunks of at most 2^22 elements);
 //   CROWN-IBP time  s: certifyCROWN with IBP intermediate bounds;
 //   DeepPoly time   s: certifyDeepPoly (its own intermediate bounds, batch 32).
+//   peak memory     MiB: the process's maximum resident set size after all of the above (the
+//                   first CROWN call once reached 10-13 GiB here: see native/allocator.cc).
 // The tightest-of certifier (certifyTightest of IBP, CROWN and DeepPoly) is reported in `info`
 // only: its margins are the elementwise maxima of the three above, its time the sum of theirs.
 // The network is trained briefly (one epoch of standard training over the first 10,000 training
@@ -19,7 +21,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getNumThreads, manualSeed, noGrad, setNumThreads, tensor, tidy, torchVersion, type Tensor } from '../src/tensor/index.js';
+import { cpuCacheStats, getNumThreads, manualSeed, noGrad, setNumThreads, tensor, tidy, torchVersion, type Tensor } from '../src/tensor/index.js';
 import { buildModel, saveModel, type Module } from '../src/nn/index.js';
 import { Adam } from '../src/train/optim.js';
 import { train } from '../src/train/loop.js';
@@ -144,6 +146,7 @@ async function main(): Promise<void> {
         'DeepPoly time': { value: median(deeppoly.runs), runs: deeppoly.runs, unit: `s / ${a.inputs} inputs`, higherIsBetter: false },
         // CPU time of the whole process (all threads): steadier than wall time on a shared machine.
         'CROWN CPU time': { value: median(crown.cpu), runs: crown.cpu, unit: `CPU-s / ${a.inputs} inputs`, higherIsBetter: false },
+        'peak memory': { value: process.resourceUsage().maxRSS / 1024, unit: 'MiB', higherIsBetter: false, goal: 0.5 },
       },
       info: {
         torch: torchVersion(),
@@ -151,7 +154,7 @@ async function main(): Promise<void> {
         setup: `mnist-small after one epoch of standard training on ${TRAIN_IMAGES} images; ${a.inputs} test inputs; L-inf eps ${EPS}; IBP batch 256, CROWN batch 32`,
         'clean accuracy': cleanAccuracy,
         'first (untimed) call, s': { ibp: +ibp.first.toFixed(3), crown: +crown.first.toFixed(3), 'crown-ibp': +crownIbp.first.toFixed(3), deeppoly: +deeppoly.first.toFixed(3) },
-        'peak RSS, MiB': Math.round(process.resourceUsage().maxRSS / 1024),
+        'large-block cache': cpuCacheStats(),
         ibp: summary(ibp.result),
         crown: summary(crown.result),
         'crown-ibp': summary(crownIbp.result),

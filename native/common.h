@@ -27,6 +27,11 @@ c10::optional<at::Generator> OptGen(const Napi::CallbackInfo& info, size_t i);
 
 std::vector<int64_t> IntList(const Napi::Value& v);
 at::ScalarType ParseDtype(const Napi::Value& v);
+// A device string ("cpu", "cuda", "cuda:N") at argument i; absent or null means the CPU.
+at::Device DeviceArg(const Napi::CallbackInfo& info, size_t i);
+// A tensor's elements as a CPU tensor (the tensor itself when it is on the CPU already): every
+// read of values back into JS goes through the CPU.
+inline at::Tensor OnCpu(const at::Tensor& t) { return t.device().is_cpu() ? t : t.to(at::kCPU); }
 const char* DtypeName(at::ScalarType s);
 std::vector<at::Tensor> TensorList(const Napi::Value& v);
 c10::optional<at::Tensor> OptTensor(const Napi::CallbackInfo& info, size_t i);
@@ -78,5 +83,8 @@ void RegisterTensors(Napi::Env env, Napi::Object exports);
 void RegisterMath(Napi::Env env, Napi::Object exports);
 void RegisterNN(Napi::Env env, Napi::Object exports);
 void RegisterAutogradRng(Napi::Env env, Napi::Object exports);
+void RegisterDevice(Napi::Env env, Napi::Object exports);
+void RegisterAllocator(Napi::Env env, Napi::Object exports);
+void InstallCpuAllocator();
 
 }  // namespace abstain

@@ -125,6 +125,7 @@ INPLACE(CopyInplace, a.copy_(Unwrap(info[1])))
 INPLACE(ZeroInplace, a.zero_())
 INPLACE(FillInplace, a.fill_(NumArg(info, 1)))
 INPLACE(SqrtInplace, a.sqrt_())
+INPLACE(ReluInplace, a.relu_())
 INPLACE(ClampInplace, {
   c10::optional<at::Scalar> lo, hi;
   if (Has(info, 1)) lo = at::Scalar(Dbl(info, 1));
@@ -187,6 +188,7 @@ void RegisterMath(Napi::Env env, Napi::Object exports) {
   ABSTAIN_EXPORT(exports, "zero_", ZeroInplace);
   ABSTAIN_EXPORT(exports, "fill_", FillInplace);
   ABSTAIN_EXPORT(exports, "sqrt_", SqrtInplace);
+  ABSTAIN_EXPORT(exports, "relu_", ReluInplace);
   ABSTAIN_EXPORT(exports, "clamp_", ClampInplace);
   ABSTAIN_EXPORT(exports, "indexPut_", IndexPutInplace);
 }

@@ -4,8 +4,17 @@
 
 namespace abstain {
 
+// The dtype at argument i and the device at i + 1.
 static at::TensorOptions Opts(const Napi::CallbackInfo& info, size_t i, at::ScalarType def = at::kFloat) {
-  return at::TensorOptions().dtype(Has(info, i) ? ParseDtype(info[i]) : def);
+  return at::TensorOptions().dtype(Has(info, i) ? ParseDtype(info[i]) : def).device(DeviceArg(info, i + 1));
+}
+
+// "contiguous" (row-major, NCHW for images) or "channels-last" (NHWC in memory, same shape).
+static at::MemoryFormat ParseMemoryFormat(const Napi::Value& v) {
+  std::string s = v.As<Napi::String>().Utf8Value();
+  if (s == "contiguous") return at::MemoryFormat::Contiguous;
+  if (s == "channels-last") return at::MemoryFormat::ChannelsLast;
+  throw Napi::TypeError::New(v.Env(), "unknown memory format '" + s + "' (use contiguous or channels-last)");
 }
 
 static Napi::Value Pair(Napi::Env env, std::tuple<at::Tensor, at::Tensor> r) {
@@ -15,7 +24,8 @@ static Napi::Value Pair(Napi::Env env, std::tuple<at::Tensor, at::Tensor> r) {
   return a;
 }
 
-// fromBuffer(typedArray, shape, dtype): copies the typed array's bytes into a new tensor.
+// fromBuffer(typedArray, shape, dtype, device|null): copies the typed array's bytes into a new
+// tensor (through the CPU when the device is another one).
 static ABSTAIN_FN(FromBuffer) {
   ABSTAIN_BODY(
     auto ta = info[0].As<Napi::TypedArray>();
@@ -28,14 +38,16 @@ static ABSTAIN_FN(FromBuffer) {
                                              " bytes but shape needs " + std::to_string(bytes));
     auto ab = ta.ArrayBuffer();
     if (bytes) std::memcpy(t.data_ptr(), static_cast<uint8_t*>(ab.Data()) + ta.ByteOffset(), bytes);
-    return Wrap(info.Env(), t);
+    at::Device device = DeviceArg(info, 3);
+    return Wrap(info.Env(), device.is_cpu() ? t : t.to(device));
   )
 }
 
-// toBuffer(t): a copy of the tensor's elements (contiguous, row-major) as an ArrayBuffer.
+// toBuffer(t): a copy of the tensor's elements (contiguous, row-major) as an ArrayBuffer, read
+// through the CPU whatever the tensor's device.
 static ABSTAIN_FN(ToBuffer) {
   ABSTAIN_BODY(
-    auto t = Unwrap(info[0]).detach().contiguous();
+    auto t = OnCpu(Unwrap(info[0]).detach()).contiguous();
     size_t bytes = (size_t)t.numel() * t.element_size();
     auto ab = Napi::ArrayBuffer::New(info.Env(), bytes);
     if (bytes) std::memcpy(ab.Data(), t.data_ptr(), bytes);
@@ -54,7 +66,7 @@ static ABSTAIN_FN(Shape) {
 static ABSTAIN_FN(Dtype) { ABSTAIN_BODY(return Napi::String::New(info.Env(), DtypeName(Unwrap(info[0]).scalar_type()));) }
 static ABSTAIN_FN(Item) {
   ABSTAIN_BODY(
-    auto& t = Unwrap(info[0]);
+    auto t = OnCpu(Unwrap(info[0]));
     if (t.scalar_type() == at::kBool) return Napi::Boolean::New(info.Env(), t.item<bool>());
     return Napi::Number::New(info.Env(), t.item<double>());
   )
@@ -63,6 +75,7 @@ static ABSTAIN_FN(Item) {
 static ABSTAIN_FN(Zeros) { ABSTAIN_BODY(return Wrap(info.Env(), at::zeros(IntList(info[0]), Opts(info, 1)));) }
 static ABSTAIN_FN(Ones) { ABSTAIN_BODY(return Wrap(info.Env(), at::ones(IntList(info[0]), Opts(info, 1)));) }
 static ABSTAIN_FN(Full) { ABSTAIN_BODY(return Wrap(info.Env(), at::full(IntList(info[0]), Dbl(info, 1), Opts(info, 2)));) }
+// arange(start, end, step, dtype, device|null)
 static ABSTAIN_FN(Arange) {
   ABSTAIN_BODY(return Wrap(info.Env(), at::arange(Dbl(info, 0), Dbl(info, 1), Dbl(info, 2), Opts(info, 3)));)
 }
@@ -72,7 +85,19 @@ static ABSTAIN_FN(OnesLike) { ABSTAIN_BODY(return Wrap(info.Env(), at::ones_like
 
 static ABSTAIN_FN(To) { ABSTAIN_BODY(return Wrap(info.Env(), Unwrap(info[0]).to(ParseDtype(info[1])));) }
 static ABSTAIN_FN(Clone) { ABSTAIN_BODY(return Wrap(info.Env(), Unwrap(info[0]).clone());) }
-static ABSTAIN_FN(Contiguous) { ABSTAIN_BODY(return Wrap(info.Env(), Unwrap(info[0]).contiguous());) }
+// contiguous(t, format|null): t itself (a new handle) when already laid out so, else a copy.
+static ABSTAIN_FN(Contiguous) {
+  ABSTAIN_BODY(
+    auto fmt = Has(info, 1) ? ParseMemoryFormat(info[1]) : at::MemoryFormat::Contiguous;
+    return Wrap(info.Env(), Unwrap(info[0]).contiguous(fmt));
+  )
+}
+static ABSTAIN_FN(IsContiguous) {
+  ABSTAIN_BODY(
+    auto fmt = Has(info, 1) ? ParseMemoryFormat(info[1]) : at::MemoryFormat::Contiguous;
+    return Napi::Boolean::New(info.Env(), Unwrap(info[0]).is_contiguous(fmt));
+  )
+}
 static ABSTAIN_FN(Reshape) { ABSTAIN_BODY(return Wrap(info.Env(), Unwrap(info[0]).reshape(IntList(info[1])));) }
 static ABSTAIN_FN(Permute) { ABSTAIN_BODY(return Wrap(info.Env(), Unwrap(info[0]).permute(IntList(info[1])));) }
 static ABSTAIN_FN(Transpose) { ABSTAIN_BODY(return Wrap(info.Env(), Unwrap(info[0]).transpose(Int(info, 1), Int(info, 2)));) }
@@ -132,6 +157,7 @@ void RegisterTensors(Napi::Env env, Napi::Object exports) {
   ABSTAIN_EXPORT(exports, "to", To);
   ABSTAIN_EXPORT(exports, "clone", Clone);
   ABSTAIN_EXPORT(exports, "contiguous", Contiguous);
+  ABSTAIN_EXPORT(exports, "isContiguous", IsContiguous);
   ABSTAIN_EXPORT(exports, "reshape", Reshape);
   ABSTAIN_EXPORT(exports, "permute", Permute);
   ABSTAIN_EXPORT(exports, "transpose", Transpose);

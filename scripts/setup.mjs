@@ -5,14 +5,16 @@
 //      install command is printed and setup stops.
 //   2. npm dependencies: `npm ci` when node_modules is missing or package-lock.json has changed.
 //   3. The native addon: node-gyp when build/Release/abstain_native.node is missing, older than
-//      native/* or binding.gyp, or built for another Node ABI.
+//      native/* or binding.gyp, built for another Node ABI, or built against another libtorch.
+//      The libtorch is LIBTORCH, else an installed PyTorch's, else Debian's (scripts/libtorch.mjs).
 //   4. TypeScript: tsc when dist/ is missing or a .ts file (or tsconfig.json) changed since the
 //      last successful build.
 // When everything is in place it prints nothing and costs a few tens of milliseconds.
 //
-// Usage: node scripts/setup.mjs [--build] [--check]
+// Usage: node scripts/setup.mjs [--build] [--check] [--which]
 //   --build  only the native and TypeScript build steps (no apt-get, no npm ci)
 //   --check  say what would be done without doing it; exit 1 when something is missing
+//   --which  say which libtorch the addon is (and would be) built against, and whether CUDA works
 // Debian's python3-torch is deliberately not installed here: only the benchmarks need it
 // (bench/run.mjs installs it).
 import { createHash } from 'node:crypto';
@@ -20,24 +22,44 @@ import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync,
 import { dirname, join, relative, delimiter } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { findLibtorch, LibtorchError } from './libtorch.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 for (const a of args) {
-  if (!['--build', '--check', '--test', '--help', '-h'].includes(a)) fail(`unknown option ${a} (use --build, --check, --test)`);
+  if (!['--build', '--check', '--test', '--which', '--help', '-h'].includes(a)) fail(`unknown option ${a} (use --build, --check, --test, --which)`);
 }
 if (args.includes('--help') || args.includes('-h')) {
-  console.log('usage: node scripts/setup.mjs [--build] [--check] [--test]  (--test: also what the tests need: chromium, redis-server)');
+  console.log(
+    'usage: node scripts/setup.mjs [--build] [--check] [--test] [--which]\n' +
+      '  --test: also what the tests need (chromium, redis-server); --which: the libtorch used and whether CUDA works',
+  );
   process.exit(0);
 }
 const buildOnly = args.includes('--build');
 const checkOnly = args.includes('--check');
 const forTests = args.includes('--test');
 
+/** The libtorch to build against (LIBTORCH, else an installed PyTorch's, else Debian's), found once. */
+let libtorchChoice;
+function libtorch() {
+  if (!libtorchChoice) {
+    try {
+      libtorchChoice = findLibtorch();
+    } catch (e) {
+      if (e instanceof LibtorchError) fail(e.message);
+      throw e;
+    }
+  }
+  return libtorchChoice;
+}
+const debianLibtorch = libtorch().kind === 'debian';
+
 /** The Debian packages abstain needs at run time, with a way to see each one present without dpkg. */
 const PACKAGES = [
-  { name: 'libtorch-dev', what: 'libtorch headers and libraries', present: libtorchPresent },
-  { name: 'libopenblas0-pthread', what: 'OpenBLAS, the BLAS libtorch calls', present: () => libraryPresent(/libopenblas\.so/) },
+  // Only when building against Debian's libtorch (not LIBTORCH's or an installed PyTorch's).
+  { name: 'libtorch-dev', what: 'libtorch headers and libraries', present: libtorchPresent, forDebianLibtorch: true },
+  { name: 'libopenblas0-pthread', what: 'OpenBLAS, the BLAS libtorch calls', present: () => libraryPresent(/libopenblas\.so/), forDebianLibtorch: true },
   {
     name: 'dataset-fashion-mnist',
     what: 'Fashion-MNIST in /usr/share/datasets/fashion-mnist',
@@ -47,7 +69,7 @@ const PACKAGES = [
   { name: 'chromium', what: 'headless browser for the report test', present: () => existsSync('/usr/bin/chromium'), forTests: true },
   // Only for `npm test`: the job-queue test starts its own redis-server on a free loopback port.
   { name: 'redis-server', what: 'Redis, for the job-queue test (reproduce --queue, abstain worker)', present: () => onPath('redis-server'), forTests: true },
-].filter((p) => !p.forTests || forTests);
+].filter((p) => (!p.forTests || forTests) && (!p.forDebianLibtorch || debianLibtorch));
 const ADDON = join(root, 'build', 'Release', 'abstain_native.node');
 const NPM_STAMP = join(root, 'node_modules', '.abstain-setup.json');
 const NATIVE_STAMP = join(root, 'build', '.abstain-setup.json');
@@ -119,8 +141,7 @@ function libraryPresent(re) {
   return false;
 }
 function libtorchPresent() {
-  const headers = ['/usr/include/torch/csrc/api/include/torch/torch.h', '/usr/local/include/torch/csrc/api/include/torch/torch.h'];
-  if (headers.some(existsSync) && libraryPresent(/^libtorch_cpu\.so/)) return true;
+  if (libtorch().present && libraryPresent(/^libtorch_cpu\.so/)) return true;
   // Built already against a libtorch installed some other way: fine as long as it loads.
   if (!existsSync(ADDON)) return false;
   const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(ADDON)})`], { stdio: 'ignore' });
@@ -171,7 +192,7 @@ function systemPackages() {
   const how = debian
     ? `install them with:\n  sudo apt-get update && sudo apt-get install -y ${absent.join(' ')}\nthen run this again (or run it as root and it installs them itself).`
     : 'this is not Debian (no /etc/debian_version): install the equivalents with your package manager ' +
-      `(on Debian: apt-get install -y ${absent.join(' ')}), or libtorch from pytorch.org with its headers under /usr/include or /usr/local/include.`;
+      `(on Debian: apt-get install -y ${absent.join(' ')}), or use another libtorch: set LIBTORCH to the unzipped libtorch from pytorch.org, or install PyTorch (pip install torch).`;
   if (checkOnly) {
     todo.push(`install ${absent.join(' ')} (needs root)`);
     return;
@@ -223,30 +244,45 @@ function dependenciesNeedingScripts(lock) {
 function nativeInputs() {
   const dir = join(root, 'native');
   const files = readdirSync(dir).filter((f) => /\.(cc|h|hpp|cpp)$/.test(f)).map((f) => join(dir, f));
-  return [...files, join(root, 'binding.gyp')];
+  return [...files, join(root, 'binding.gyp'), join(root, 'scripts', 'libtorch.mjs')];
 }
 
 function nativeAddon() {
   const built = mtime(ADDON);
   const stamp = readJson(NATIVE_STAMP);
   const abi = process.versions.modules;
+  const lt = libtorch();
   const newest = Math.max(...nativeInputs().map(mtime));
-  if (built >= 0 && built >= newest && (!stamp || stamp.abi === abi)) return;
-  const reason = built < 0 ? 'not built' : stamp && stamp.abi !== abi ? `built for another Node ABI (${stamp.abi})` : 'sources changed';
+  // A stamp from before libtorch was recorded means Debian's (the only one the set-up knew then).
+  const builtKey = stamp?.libtorch?.key ?? (stamp && lt.kind === 'debian' ? lt.key : undefined);
+  const otherLibtorch = stamp && builtKey !== lt.key;
+  if (built >= 0 && built >= newest && (!stamp || stamp.abi === abi) && !otherLibtorch) return;
+  const reason =
+    built < 0
+      ? 'not built'
+      : stamp && stamp.abi !== abi
+        ? `built for another Node ABI (${stamp.abi})`
+        : otherLibtorch
+          ? `it was built against ${stamp.libtorch?.description ?? 'another libtorch'}`
+          : 'sources changed';
   todo.push(`build the native addon (${reason})`);
   if (checkOnly) return;
   const gyp = join(root, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
   if (!existsSync(gyp)) fail('node-gyp is not installed (node_modules/node-gyp); run `npm run setup` (or `npm ci`) first');
   // Configure again only when binding.gyp or the Node ABI changed; otherwise make rebuilds what changed.
   const configured = mtime(join(root, 'build', 'Makefile'));
-  const reconfigure = configured < 0 || configured < mtime(join(root, 'binding.gyp')) || (stamp && stamp.abi !== abi) || !stamp;
+  const reconfigure =
+    configured < 0 || configured < Math.max(mtime(join(root, 'binding.gyp')), mtime(join(root, 'scripts', 'libtorch.mjs'))) ||
+    (stamp && stamp.abi !== abi) || !stamp || otherLibtorch;
   // Build against the running Node's own headers when it ships them (no download needed).
   const prefix = dirname(dirname(process.execPath));
   const nodedir = existsSync(join(prefix, 'include', 'node', 'node_version.h')) && !process.env.npm_config_nodedir ? [`--nodedir=${prefix}`] : [];
-  say(`building the native addon (${reason}; node-gyp, a minute or two)...`);
+  say(`building the native addon against ${lt.description} (${reason}; node-gyp, a minute or two)...`);
   const t0 = Date.now();
+  rmSync(NATIVE_STAMP, { force: true }); // a failed build must not count as built against lt
   runQuiet(process.execPath, [gyp, reconfigure ? 'rebuild' : 'build', '-j', 'max', ...nodedir], 'node-gyp');
-  writeJson(NATIVE_STAMP, { abi, node: process.version });
+  const { key, description, kind, root: ltRoot, cuda, version } = lt;
+  writeJson(NATIVE_STAMP, { abi, node: process.version, libtorch: { key, description, kind, root: ltRoot, cuda, version } });
   say(`native addon built in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 
@@ -305,8 +341,39 @@ function sameList(a, b) {
   return Array.isArray(a) && a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
+// ---- --which --------------------------------------------------------------------------------
+
+/** Says which libtorch the addon is built against (and would be), and whether CUDA works. */
+function which() {
+  const lt = libtorch();
+  const stamp = readJson(NATIVE_STAMP);
+  console.log(`libtorch to build against: ${lt.description}`);
+  if (!existsSync(ADDON)) {
+    console.log('the native addon is not built yet (npm run build)');
+    return;
+  }
+  const built = stamp?.libtorch?.description ?? (stamp ? "Debian's libtorch (built before the set-up recorded it)" : 'unknown (built outside the set-up)');
+  console.log(`the native addon was built against: ${built}${stamp?.libtorch && stamp.libtorch.key !== lt.key ? ' (the next build switches)' : ''}`);
+  const probe = spawnSync(process.execPath, ['-e', `const i = require(${JSON.stringify(ADDON)}).torchInfo(); console.log(JSON.stringify(i))`], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    console.log(`the addon does not load: ${(probe.stderr || '').trim().split('\n')[0]}`);
+    return;
+  }
+  const i = JSON.parse(probe.stdout);
+  console.log(`loaded: libtorch ${i.version} from ${i.library}`);
+  console.log(
+    i.cudaCompiled
+      ? `CUDA: compiled in; ${i.cudaAvailable ? `${i.cudaDeviceCount} GPU(s) available, so the default device is cuda` : 'no GPU available now, so the default device is cpu'}`
+      : 'CUDA: not compiled in (a CPU libtorch); the device is cpu',
+  );
+}
+
 // ---- main ---------------------------------------------------------------------------------
 
+if (args.includes('--which')) {
+  which();
+  process.exit(0);
+}
 if (!buildOnly) {
   systemPackages();
   npmDeps();

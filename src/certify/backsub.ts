@@ -179,7 +179,7 @@ export function linearSpecBounds(method: string, net: BoundNetwork, x: Tensor, e
         const idx = rowsOf.slice(r0, r0 + rows);
         const m = idx.length;
         const [lb, ub] = tidy(() => {
-          const I = oneHot(tensor(Int32Array.from(idx), [m], 'int32').to('int64'), n).to(l.dtype);
+          const I = oneHot(tensor(Int32Array.from(idx), [m], 'int32', l.device).to('int64'), n).to(l.dtype);
           const A0 = cat([I, I.neg()], 0).reshape([1, 2 * m, ...shapes[k]]);
           const b = backsubstitute(net, shapes, boxes, k, A0, { lowerSlope: o.lowerSlope, tight: o.multiDepth === 'all' ? tight : undefined, slack: ROUNDING_SLACK }); // [B, 2m]
           return [b.slice(1, 0, m), b.slice(1, m, 2 * m).neg()];
@@ -187,7 +187,7 @@ export function linearSpecBounds(method: string, net: BoundNetwork, x: Tensor, e
         lowers.push(lb);
         uppers.push(ub);
       }
-      const index = tensor(Int32Array.from(rowsOf), [1, rowsOf.length], 'int32').to('int64').expand([B, rowsOf.length]);
+      const index = tensor(Int32Array.from(rowsOf), [1, rowsOf.length], 'int32', l.device).to('int64').expand([B, rowsOf.length]);
       const flatL = l.reshape([B, n]);
       const flatU = u.reshape([B, n]);
       const newL = flatL.scatter(1, index, cat(lowers, 1).maximum(flatL.gather(1, index)));

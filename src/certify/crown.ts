@@ -68,7 +68,7 @@ export function crownMarginBounds(model: Module, x: Tensor, eps: number | ArrayL
   return tidy(() => {
     const net = boundNetwork(model, 'crown');
     const { shapes } = forwardShapes(net, x.slice(0, 0, 1));
-    return crownSpecBounds(net, x, eps, marginSpec(classes, shapes[net.output][0]), { ...o, shapes });
+    return crownSpecBounds(net, x, eps, marginSpec(classes, shapes[net.output][0], x.device), { ...o, shapes });
   });
 }
 
@@ -79,7 +79,7 @@ export function crownBounds(model: Module, x: Tensor, eps: number | ArrayLike<nu
     const { shapes } = forwardShapes(net, x.slice(0, 0, 1));
     const K = shapes[net.output][0];
     const B = x.shape[0];
-    const I = oneHot(arange(K), K).to('float32');
+    const I = oneHot(arange(K, undefined, 1, 'int64', x.device), K).to('float32');
     const C = cat([I, I.neg()], 0).unsqueeze(0).expand([B, 2 * K, K]);
     const b = crownSpecBounds(net, x, eps, C, { ...o, shapes });
     return { lower: b.slice(1, 0, K), upper: b.slice(1, K, 2 * K).neg() };
@@ -167,7 +167,7 @@ function bisect(net: BoundNetwork, images: Tensor, labels: number[], method: 'ib
     const K = shapes[net.output][0];
     const verified = (eps: number[]): boolean[] =>
       tidy(() => {
-        const C = marginSpec(labels, K);
+        const C = marginSpec(labels, K, images.device);
         const b = method === 'ibp' ? ibpSpecBounds(net, images, eps, C, { ...o, shapes }) : crownSpecBounds(net, images, eps, C, { ...o, shapes });
         return b.min(1).toArray().map((v) => v > 0);
       });

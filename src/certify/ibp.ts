@@ -63,7 +63,7 @@ export function ibpMarginBounds(model: Module, x: Tensor, eps: number | ArrayLik
   return tidy(() => {
     const net = boundNetwork(model, 'ibp');
     const { shapes } = forwardShapes(net, x.slice(0, 0, 1));
-    return ibpSpecBounds(net, x, eps, marginSpec(classes, shapes[net.output][0]), { ...o, shapes });
+    return ibpSpecBounds(net, x, eps, marginSpec(classes, shapes[net.output][0], x.device), { ...o, shapes });
   });
 }
 

@@ -4,8 +4,9 @@
 // f. PREDICT and CERTIFY estimate g from Monte Carlo samples of f under Gaussian noise and
 // either answer with a guarantee or abstain. Noise comes from one seeded Generator, consumed in
 // input order, so a run is reproducible from its seed; images are not clipped after noise is
-// added (as in Cohen et al.).
-import { Generator, Tensor, noGrad, randn, tidy } from '../tensor/index.js';
+// added (as in Cohen et al.). Sampling runs on the inputs' device, which must be the generator's
+// and the base classifier's.
+import { Generator, Tensor, inferenceMode, sameDevice, tidy, zeros } from '../tensor/index.js';
 import { verdict, type CertificateCore } from './certificate.js';
 import type { CertifierEngine } from './engine.js';
 import { BatchNorm2d, type Module } from '../nn/index.js';
@@ -245,55 +246,70 @@ export class Smooth {
     const K = this.numClasses;
     const sampleShape = images.shape.slice(1);
     const counts = requests.map(() => new Array<number>(K).fill(0));
-    let r = 0; // current request
-    let doneInR = 0; // samples of request r already drawn
-    while (r < requests.length) {
-      const t0 = performance.now();
-      // the pieces of this batch: [request, count]
-      const pieces: [number, number][] = [];
-      let size = 0;
-      while (size < batchSize && r < requests.length) {
-        const take = Math.min(batchSize - size, requests[r].num - doneInR);
-        if (take > 0) pieces.push([r, take]);
-        size += take;
-        doneInR += take;
-        if (doneInR === requests[r].num) {
-          r++;
-          doneInR = 0;
-        }
-      }
-      if (size === 0) break;
-      const preds = tidy(() =>
-        noGrad(() => {
-          const batch = randn([size, ...sampleShape], { generator: this.generator });
-          batch.mul_(this.sigma);
+    if (!sameDevice(images.device, this.generator.device)) {
+      throw new RangeError(
+        `smoothing: the inputs are on ${images.device} but the noise generator is on ${this.generator.device}; ` +
+          `create it on the inputs' device (new Generator(seed, '${images.device}'))`,
+      );
+    }
+    const total = requests.reduce((n, q) => n + q.num, 0);
+    // Inference mode: no autograd bookkeeping for the whole sampling loop (nothing made here
+    // escapes but the counts). One noise buffer serves every batch: normal_(0, σ) draws in place
+    // exactly what randn(...)·σ would, from the same generator in the same order.
+    inferenceMode(() => {
+      const buffer = zeros([Math.min(batchSize, total), ...sampleShape], 'float32', images.device);
+      try {
+        let r = 0; // current request
+        let doneInR = 0; // samples of request r already drawn
+        while (r < requests.length) {
+          const t0 = performance.now();
+          // the pieces of this batch: [request, count]
+          const pieces: [number, number][] = [];
+          let size = 0;
+          while (size < batchSize && r < requests.length) {
+            const take = Math.min(batchSize - size, requests[r].num - doneInR);
+            if (take > 0) pieces.push([r, take]);
+            size += take;
+            doneInR += take;
+            if (doneInR === requests[r].num) {
+              r++;
+              doneInR = 0;
+            }
+          }
+          if (size === 0) break;
+          const preds = tidy(() => {
+            const batch = size === buffer.shape[0] ? buffer : buffer.slice(0, 0, size);
+            batch.normal_(0, this.sigma, this.generator);
+            let at = 0;
+            for (const [q, m] of pieces) {
+              const i = requests[q].input;
+              batch.slice(0, at, at + m).add_(images.slice(0, i, i + 1));
+              at += m;
+            }
+            const logits = this.baseClassifier(batch);
+            if (logits.rank !== 2 || logits.shape[0] !== size || logits.shape[1] !== K) {
+              throw new RangeError(
+                `smoothing: the base classifier returned shape [${logits.shape.join(', ')}], expected [${size}, ${K}]`,
+              );
+            }
+            return logits.argmax(1).toArray();
+          });
           let at = 0;
           for (const [q, m] of pieces) {
-            const i = requests[q].input;
-            batch.slice(0, at, at + m).add_(images.slice(0, i, i + 1));
+            const c = counts[q];
+            for (let j = at; j < at + m; j++) c[preds[j]]++;
             at += m;
           }
-          const logits = this.baseClassifier(batch);
-          if (logits.rank !== 2 || logits.shape[0] !== size || logits.shape[1] !== K) {
-            throw new RangeError(
-              `smoothing: the base classifier returned shape [${logits.shape.join(', ')}], expected [${size}, ${K}]`,
-            );
+          if (seconds) {
+            const dt = (performance.now() - t0) / 1000;
+            for (const [q, m] of pieces) seconds[q] += (dt * m) / size;
           }
-          return logits.argmax(1).toArray();
-        }),
-      );
-      let at = 0;
-      for (const [q, m] of pieces) {
-        const c = counts[q];
-        for (let j = at; j < at + m; j++) c[preds[j]]++;
-        at += m;
+          onBatch?.(r);
+        }
+      } finally {
+        buffer.dispose();
       }
-      if (seconds) {
-        const dt = (performance.now() - t0) / 1000;
-        for (const [q, m] of pieces) seconds[q] += (dt * m) / size;
-      }
-      onBatch?.(r);
-    }
+    });
     return counts;
   }
 }
@@ -325,7 +341,7 @@ export const engine: CertifierEngine<SmoothingOptions> = {
         throw new Error(`smoothing: BatchNorm2d${name ? ` '${name}'` : ''} is in train mode; call model.eval() before certifying`);
       }
     }
-    const smooth = new Smooth((x) => model.forward(x), ctx.numClasses, o.sigma, { generator: new Generator(ctx.seed), batchSize: o.batchSize });
+    const smooth = new Smooth((x) => model.forward(x), ctx.numClasses, o.sigma, { generator: new Generator(ctx.seed, model.device), batchSize: o.batchSize });
     return smooth.certifyMany(images, labels, { n0: o.n0, n: o.n, alpha: o.alpha });
   },
 };

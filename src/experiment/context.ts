@@ -6,7 +6,7 @@ import { attackKindOptions, type ExperimentConfig } from '../config/index.js';
 import { ATTACKS, DATASETS } from '../catalog/index.js';
 import type { Dataset } from '../data/index.js';
 import { buildModel, loadModelWeights, type Module } from '../nn/index.js';
-import { crossEntropy, type Tensor } from '../tensor/index.js';
+import { crossEntropy, defaultDevice, parseDevice, type Device, type Tensor } from '../tensor/index.js';
 import type { InputGradient, PoisonResult } from '../poison/index.js';
 import { readCertificatesJsonl, type Certificate } from '../certify/index.js';
 import type { Summary } from '../pipeline/index.js';
@@ -38,12 +38,17 @@ export class RunContext {
   /** The report's title (the certify command names the user's model). */
   title?: string;
 
+  /** Where models train and certify (config `device`, resolved once). */
+  readonly device: Device;
+
   constructor(
     readonly cfg: ExperimentConfig,
     readonly runDir: string,
     readonly io: RunLog,
     readonly resume: boolean,
-  ) {}
+  ) {
+    this.device = resolveDevice(cfg.device);
+  }
 
   path(file: string): string {
     return join(this.runDir, file);
@@ -67,7 +72,7 @@ export class RunContext {
     const d = DATASETS.get(this.cfg.data.dataset);
     const shape = this.dataCache?.train.shape ?? d.inputShape;
     const classes = this.dataCache?.train.numClasses ?? d.numClasses;
-    return buildModel(this.cfg.model.architecture, { seed: this.cfg.seed, inputShape: shape, numClasses: classes });
+    return buildModel(this.cfg.model.architecture, { seed: this.cfg.seed, inputShape: shape, numClasses: classes, device: this.device });
   }
 
   /** A file the user brought in place of a stage's artefact (abstain certify --model). */
@@ -138,11 +143,16 @@ export class RunContext {
   }
 }
 
+/** The device a config's `device` names: auto is CUDA when this libtorch has it and a GPU is present, else the CPU. */
+export function resolveDevice(device: string): Device {
+  return device === 'auto' ? defaultDevice() : parseDevice(device);
+}
+
 /** d(cross-entropy)/d(input) of a model: the attacker's surrogate direction. */
 export function inputGradient(model: Module): InputGradient {
   return (x: Tensor, y: Tensor) => {
-    const xr = x.detach().requiresGrad_();
-    crossEntropy(model.forward(xr), y).backward();
-    return xr.grad!;
+    const xr = x.detach().toDevice(model.device).requiresGrad_();
+    crossEntropy(model.forward(xr), y.toDevice(model.device)).backward();
+    return xr.grad!.cpu();
   };
 }

@@ -6,7 +6,7 @@ import { CERTIFIERS } from '../catalog/index.js';
 import { curveRadiiFor, deploymentRadiusFor } from '../config/index.js';
 import { summarizeCertifier, type Summary } from '../pipeline/index.js';
 import { formatTable, writeReport, writeSummary, defaultVersions, type CertificateSets } from '../report/index.js';
-import { torchVersion } from '../tensor/index.js';
+import { torchVersions } from '../tensor/index.js';
 import type { Dataset } from '../data/index.js';
 import type { RunContext } from './context.js';
 import { certifyStage, certsFile, EVAL_SETS, MODEL_FILES, type EvalSetName } from './stages.js';
@@ -47,7 +47,7 @@ export async function writeRunReport(ctx: RunContext): Promise<void> {
       costPerRequest: cfg.fallback.costPerRequest,
     });
   }
-  const file = writeSummary(ctx.runDir, summary, { config: cfg, seed: cfg.seed, versions: defaultVersions({ libtorch: torchVersion() }), timings: ctx.timings });
+  const file = writeSummary(ctx.runDir, summary, { config: cfg, seed: cfg.seed, versions: defaultVersions(torchVersions()), timings: ctx.timings });
   const pick = (ds: Dataset) => Array.from({ length: Math.min(8, ds.length) }, (_, i) => ({ data: ds.image(i), shape: ds.shape }));
   await writeReport(ctx.runDir, {
     summary: file,

@@ -8,7 +8,7 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { ExperimentConfig } from '../config/index.js';
 import type { Summary } from '../pipeline/index.js';
 import { defaultVersions } from '../report/index.js';
-import { torchVersion } from '../tensor/index.js';
+import { torchVersions } from '../tensor/index.js';
 import { throwIfInterrupted, withInterruptHandler } from '../util/interrupt.js';
 import { writeJsonAtomic } from '../util/atomic.js';
 import { RunContext } from './context.js';
@@ -67,7 +67,7 @@ async function runStages(cfg: ExperimentConfig, o: RunOptions): Promise<RunResul
   const ctx = new RunContext(cfg, runDir, { log, progress: o.progress }, o.resume ?? true);
   try {
     ctx.title = o.title;
-    const config: Record<string, unknown> = { config: cfg, seed: cfg.seed, versions: defaultVersions({ libtorch: torchVersion() }) };
+    const config: Record<string, unknown> = { config: cfg, seed: cfg.seed, versions: defaultVersions(torchVersions()) };
     if (o.provided) config.provided = Object.fromEntries(Object.entries(o.provided).map(([k, f]) => [k, resolve(f)]));
     writeJsonAtomic(join(runDir, 'config.json'), config);
     const stages = new StageLog(runDir);
@@ -93,7 +93,7 @@ async function runStages(cfg: ExperimentConfig, o: RunOptions): Promise<RunResul
     for (const s of all) {
       if (!needed.has(s.name)) continue;
       throwIfInterrupted(`interrupted before the ${s.name} stage (everything before it is saved); run again to continue`);
-      const hash = stageHash(cfg, s, stages);
+      const hash = stageHash(cfg, s, stages, ctx.device);
       if (!s.always && !o.force && stages.upToDate(s.name, hash)) {
         skipped.push(s.name);
         continue;

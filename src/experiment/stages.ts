@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ATTACKS } from '../catalog/index.js';
 import { attackKindOptions, canonicalJson, pickFields, type ExperimentConfig } from '../config/index.js';
 import { saveModel } from '../nn/index.js';
+import type { Device } from '../tensor/index.js';
 import { writePoisonJson } from '../poison/index.js';
 import type { StageLog } from './run-folder.js';
 import type { RunContext } from './context.js';
@@ -36,6 +37,8 @@ export interface Stage {
   artefacts: string[];
   /** Runs every time (cheap, and not recorded): the report. */
   always?: boolean;
+  /** Its artefacts depend on the kind of device it computes on (training, and noise drawn by a device's generator). */
+  onDevice?: boolean;
   run(ctx: RunContext, o: StageRunOptions): Promise<void>;
 }
 
@@ -105,6 +108,7 @@ export const STAGES: StageRow[] = [
             fields: ['seed', 'data', 'model', 'train.batchSize', 'train.optimizer', 'attack.kind', `attack.${cfg.attack.kind}`],
             inputs: [],
             artefacts: [MODEL_FILES.surrogate],
+            onDevice: true,
             run: (ctx, o) => trainStage(ctx, 'surrogate', o),
           })
         : [],
@@ -129,13 +133,13 @@ export const STAGES: StageRow[] = [
   {
     name: 'train',
     description: 'the victim, trained on the poisoned set: model.safetensors (checkpoints/ while it trains)',
-    stages: () => one({ name: 'train', fields: ['seed', 'data', 'model', 'train'], inputs: ['poison'], artefacts: [MODEL_FILES.train], run: (ctx, o) => trainStage(ctx, 'train', o) }),
+    stages: () => one({ name: 'train', fields: ['seed', 'data', 'model', 'train'], inputs: ['poison'], artefacts: [MODEL_FILES.train], onDevice: true, run: (ctx, o) => trainStage(ctx, 'train', o) }),
   },
   {
     name: 'baseline',
     description: 'an unpoisoned model trained the same way: baseline.safetensors',
     stages: (cfg) =>
-      cfg.baseline ? one({ name: 'baseline', fields: ['seed', 'data', 'model', 'train'], inputs: [], artefacts: [MODEL_FILES.baseline], run: (ctx, o) => trainStage(ctx, 'baseline', o) }) : [],
+      cfg.baseline ? one({ name: 'baseline', fields: ['seed', 'data', 'model', 'train'], inputs: [], artefacts: [MODEL_FILES.baseline], onDevice: true, run: (ctx, o) => trainStage(ctx, 'baseline', o) }) : [],
   },
   {
     name: 'certify',
@@ -149,6 +153,7 @@ export const STAGES: StageRow[] = [
           fields: ['seed', 'data', 'eval.testInputs', `certify.${kind}`, ...(set.triggered ? ['attack.trigger'] : [])],
           inputs: [set.model],
           artefacts: [certsFile(set.name, kind)],
+          onDevice: true,
           async run(ctx: RunContext, o: StageRunOptions) {
             const d = ctx.data();
             const model = ctx.model(set.model, MODEL_FILES[set.model]);
@@ -181,7 +186,9 @@ export function stagesFor(cfg: ExperimentConfig): Stage[] {
 }
 
 /** A stage's hash: its config fields and its inputs' records (hash and artefact digests). */
-export function stageHash(cfg: ExperimentConfig, stage: Stage, log: StageLog): string {
+export function stageHash(cfg: ExperimentConfig, stage: Stage, log: StageLog, device: Device): string {
   const inputs = Object.fromEntries(stage.inputs.map((i) => [i, log.get(i) ?? null]));
-  return createHash('sha256').update(canonicalJson({ stage: stage.name, fields: pickFields(cfg, stage.fields), inputs })).digest('hex');
+  // CPU and CUDA generators draw different streams: a stage on another kind of device is another result
+  const on = stage.onDevice ? { device: device.split(':')[0] } : {};
+  return createHash('sha256').update(canonicalJson({ stage: stage.name, fields: pickFields(cfg, stage.fields), inputs, ...on })).digest('hex');
 }

@@ -1,7 +1,7 @@
 // Named architectures: each knows its default input shape and class count, and builds a fresh
 // Sequential whose initial weights follow from a seed. The input channels, size and class count
 // follow the data when given; a shape the architecture cannot take is a one-line error.
-import { Generator } from '../tensor/index.js';
+import { Generator, type Device } from '../tensor/index.js';
 import { Module } from './module.js';
 import { Linear } from './layers/linear.js';
 import { Conv2d } from './layers/conv2d.js';
@@ -21,6 +21,11 @@ export interface BuildOptions {
   numClasses?: number;
   /** seeds the generator every initial weight is drawn from */
   seed: number;
+  /**
+   * Where the model lives (default 'cpu'). The weights are drawn on the CPU and then moved, so a
+   * seed gives the same initial network on every device.
+   */
+  device?: Device;
 }
 
 export interface Architecture {
@@ -179,7 +184,8 @@ export function getArchitecture(name: string): Architecture {
   return arch;
 }
 
-/** A freshly initialised model of the named architecture, in train mode. */
+/** A freshly initialised model of the named architecture, in train mode, on opts.device (default the CPU). */
 export function buildModel(name: string, opts: BuildOptions): Sequential {
-  return getArchitecture(name).build(opts);
+  const model = getArchitecture(name).build(opts);
+  return opts.device && opts.device !== 'cpu' ? model.to(opts.device) : model;
 }

@@ -1,7 +1,7 @@
 // Module: the base of every layer and model. Parameters and buffers are named as in PyTorch's
 // state dicts (Sequential children "0", "1", …; nested modules dotted), so weights move between
 // abstain and PyTorch unchanged.
-import { noGrad, type Tensor } from '../tensor/index.js';
+import { noGrad, type Device, type Tensor } from '../tensor/index.js';
 
 export interface LoadStateDictOptions {
   /** Require the keys to match exactly (default true); false ignores missing and unexpected keys. */
@@ -104,6 +104,22 @@ export abstract class Module {
   }
   eval(): this {
     return this.train(false);
+  }
+
+  /**
+   * Moves every parameter and buffer to the device in place, as PyTorch's module.to(device): the
+   * tensors stay the same objects (an optimizer built from model.parameters() keeps working), their
+   * data moves. Build the optimizer's state on the device by moving the model before training.
+   */
+  to(device: Device): this {
+    for (const t of Object.values(this.stateDict())) t.moveTo_(device);
+    return this;
+  }
+
+  /** The device of the first parameter or buffer ('cpu' for a module without any). */
+  get device(): Device {
+    const first = Object.values(this.stateDict())[0];
+    return first ? first.device : 'cpu';
   }
 
   numParameters(): number {

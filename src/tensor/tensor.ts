@@ -4,11 +4,14 @@
 import { native, type Handle } from './native.js';
 import { track, untrack } from './scope.js';
 import type { Generator } from './random.js';
+import type { Device } from './device.js';
 
 export type DType = 'float32' | 'float64' | 'int32' | 'int64' | 'uint8' | 'bool';
 export type Shape = readonly number[];
 export type TypedArrayOf = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array;
 export type Reduction = 'mean' | 'sum' | 'none';
+/** How a 4-D tensor is laid out in memory: row-major NCHW, or NHWC ("channels last"); same shape either way. */
+export type MemoryFormat = 'contiguous' | 'channels-last';
 
 const ARRAY_OF: Record<DType, (b: ArrayBuffer) => TypedArrayOf> = {
   float32: (b) => new Float32Array(b),
@@ -26,6 +29,7 @@ const opt = (t: Tensor | null | undefined): Handle | null => (t ? t.handle : nul
 export class Tensor {
   readonly handle: Handle;
   private cachedShape: number[] | undefined;
+  private cachedDevice: Device | undefined;
 
   constructor(handle: Handle) {
     this.handle = handle;
@@ -45,10 +49,14 @@ export class Tensor {
   get size(): number {
     return this.shape.reduce((a, b) => a * b, 1);
   }
+  /** Where the tensor lives: 'cpu' or 'cuda:N'. */
+  get device(): Device {
+    return (this.cachedDevice ??= native.device(this.handle) as Device);
+  }
   get isDisposed(): boolean {
     return native.isDisposed(this.handle) as boolean;
   }
-  /** A copy of the elements in row-major order, as the typed array that matches the dtype. */
+  /** A copy of the elements in row-major order, as the typed array that matches the dtype (read through the CPU). */
   data(): TypedArrayOf {
     return ARRAY_OF[this.dtype](native.toBuffer(this.handle));
   }
@@ -161,8 +169,22 @@ export class Tensor {
 
   // ---- shape and indexing ----
   to(dtype: DType): Tensor { return new Tensor(native.to(this.handle, dtype)); }
+  /** A copy on the device (this tensor, as a new handle, when it is there already). */
+  toDevice(device: Device): Tensor { return new Tensor(native.toDevice(this.handle, device)); }
+  cpu(): Tensor { return this.toDevice('cpu'); }
+  /**
+   * Moves this tensor to the device in place: the handle stays, the data moves (requires_grad
+   * and the gradient come along). For parameters, so that optimizers keep their references.
+   */
+  moveTo_(device: Device): this {
+    native.moveTo_(this.handle, device);
+    this.cachedDevice = undefined;
+    return this;
+  }
   clone(): Tensor { return new Tensor(native.clone(this.handle)); }
-  contiguous(): Tensor { return new Tensor(native.contiguous(this.handle)); }
+  /** Row-major (default) or channels-last layout; a new handle on the same data when already so. */
+  contiguous(format: MemoryFormat = 'contiguous'): Tensor { return new Tensor(native.contiguous(this.handle, format)); }
+  isContiguous(format: MemoryFormat = 'contiguous'): boolean { return native.isContiguous(this.handle, format); }
   reshape(shape: Shape): Tensor { return new Tensor(native.reshape(this.handle, shape)); }
   view(shape: Shape): Tensor { return this.reshape(shape); }
   permute(dims: Shape): Tensor { return new Tensor(native.permute(this.handle, dims)); }
@@ -203,6 +225,7 @@ export class Tensor {
   zero_(): this { native.zero_(this.handle); return this; }
   fill_(v: number): this { native.fill_(this.handle, v); return this; }
   sqrt_(): this { native.sqrt_(this.handle); return this; }
+  relu_(): this { native.relu_(this.handle); return this; }
   clamp_(min: number | null, max: number | null = null): this { native.clamp_(this.handle, min, max); return this; }
   /** t[mask] = values (mask bool, or an int64 index along dim 0). */
   indexPut_(index: Tensor, values: Tensor): this { native.indexPut_(this.handle, index.handle, values.handle); return this; }
@@ -210,6 +233,7 @@ export class Tensor {
   uniform_(lo = 0, hi = 1, gen?: Generator): this { native.uniform_(this.handle, lo, hi, gen?.handle ?? null); return this; }
 
   toString(): string {
-    return `Tensor(${this.dtype}, [${this.shape.join(', ')}])`;
+    const d = this.device;
+    return `Tensor(${this.dtype}, [${this.shape.join(', ')}]${d === 'cpu' ? '' : `, ${d}`})`;
   }
 }

@@ -35,8 +35,8 @@ const lerp = (a: number, b: number, t: number) => a + (b - a) * t;
 export function worstCaseLoss(marginLower: Tensor): Tensor {
   const B = marginLower.shape[0];
   // class 0 of the extended logits plays the true class; cross-entropy is order-invariant
-  const z = cat([zeros([B, 1]), marginLower.neg()], 1);
-  return crossEntropy(z, zeros([B], 'int64'));
+  const z = cat([zeros([B, 1], 'float32', marginLower.device), marginLower.neg()], 1);
+  return crossEntropy(z, zeros([B], 'int64', marginLower.device));
 }
 
 function checkOptions(kind: string, o: CertifiedTrainingOptions): void {
@@ -68,7 +68,7 @@ function certifiedObjective(name: string, o: CertifiedTrainingOptions, bound: Ma
       const eps = o.epsilon * t;
       if (eps === 0) return { loss: clean, logits };
       const labels = batch.y.toArray();
-      const C = marginSpec(labels, o.numClasses);
+      const C = marginSpec(labels, o.numClasses, batch.x.device);
       const margins = bound(model, batch.x, eps, C, t);
       const k = lerp(kappa.start, kappa.end, t);
       // Triggered samples with soft targets still get the robust loss on their hard label: the

@@ -18,6 +18,8 @@ export interface CheckpointMeta {
   step: number;
   /** libtorch generator state of the augmentation noise, base64. */
   noiseState: string;
+  /** The device training ran on (absent in checkpoints from before devices: the CPU). */
+  device?: string;
   optimizerMeta: unknown;
   history: EpochRecord[];
   /** Fingerprint of the training set-up; a checkpoint from another set-up is not resumed. */

@@ -11,6 +11,7 @@ import {
   randperm,
   tensor,
   tidy,
+  type Device,
 } from '../tensor/index.js';
 import type { Module } from '../nn/index.js';
 import type { Dataset } from '../data/index.js';
@@ -78,8 +79,11 @@ export function deriveSeed(seed: number, stream: string, index = 0): number {
   return h.readUInt32LE(0) * 2 ** 16 + h.readUInt16LE(4);
 }
 
-/** The rows `idx` of a data set as a batch of tensors (float32 NCHW, int64 labels, soft targets). */
-export function gatherBatch(ds: Dataset, idx: ArrayLike<number>): Batch {
+/**
+ * The rows `idx` of a data set as a batch of tensors (float32 NCHW, int64 labels, soft targets)
+ * on the device (default the CPU; pass the model's, `model.device`).
+ */
+export function gatherBatch(ds: Dataset, idx: ArrayLike<number>, device?: Device): Batch {
   const [c, h, w] = ds.shape;
   const per = c * h * w;
   const x = new Float32Array(idx.length * per);
@@ -93,15 +97,16 @@ export function gatherBatch(ds: Dataset, idx: ArrayLike<number>): Batch {
     if (soft) soft.set(ds.softLabels!.subarray(j * k, (j + 1) * k), i * k);
   }
   return {
-    x: tensor(x, [idx.length, c, h, w]),
-    y: fromInt32(y),
-    soft: soft ? tensor(soft, [idx.length, k]) : undefined,
+    x: tensor(x, [idx.length, c, h, w], undefined, device),
+    y: fromInt32(y, undefined, device),
+    soft: soft ? tensor(soft, [idx.length, k], undefined, device) : undefined,
   };
 }
 
-/** Accuracy of the model on a data set (eval mode, no gradients, batches of 1,000). */
+/** Accuracy of the model on a data set (eval mode, no gradients, batches of 1,000, on the model's device). */
 export function evaluateAccuracy(model: Module, ds: Dataset, batchSize = 1000): number {
   const wasTraining = model.training;
+  const device = model.device;
   model.eval();
   let correct = 0;
   try {
@@ -109,7 +114,7 @@ export function evaluateAccuracy(model: Module, ds: Dataset, batchSize = 1000): 
       for (let s = 0; s < ds.length; s += batchSize) {
         const idx = Array.from({ length: Math.min(batchSize, ds.length - s) }, (_, i) => s + i);
         correct += tidy(() => {
-          const b = gatherBatch(ds, idx);
+          const b = gatherBatch(ds, idx, device);
           return model.forward(b.x).argmax(1).eq(b.y).sum().item();
         });
       }
@@ -131,7 +136,9 @@ function fingerprint(o: TrainOptions): string {
 const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
 
 /**
- * Trains `model` in place. Each step runs inside tidy, so the loop frees everything it creates.
+ * Trains `model` in place, on the model's device (move it first: `model.to(device)`; batches and
+ * the augmentation noise follow it; the shuffle order is drawn on the CPU, so it is the same on
+ * every device). Each step runs inside tidy, so the loop frees everything it creates.
  * Throws TrainingInterrupted (after checkpointing) on Ctrl-C or when `signal` aborts.
  */
 export async function train(o: TrainOptions): Promise<TrainResult> {
@@ -140,7 +147,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   if (o.data.length === 0) throw new RangeError('train: the training set is empty');
   const n = o.data.length;
   const stepsPerEpoch = Math.ceil(n / o.batchSize);
-  const noise = new Generator(deriveSeed(o.seed, 'noise'));
+  const device = o.model.device;
+  const noise = new Generator(deriveSeed(o.seed, 'noise'), device);
   const fp = fingerprint(o);
   const log = o.log ?? ((l: string) => process.stderr.write(l + '\n'));
   let history: EpochRecord[] = [];
@@ -152,8 +160,17 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   if (o.resume && o.checkpointDir) {
     const ck = loadCheckpoint(o.checkpointDir);
     if (ck) {
+      const refuse = (why: string) => {
+        for (const t of [...Object.values(ck.model), ...Object.values(ck.optimizer.tensors)]) t.dispose();
+        return new Error(why);
+      };
       if (ck.meta.fingerprint !== fp) {
-        throw new Error(`checkpoint in ${o.checkpointDir} belongs to a different training set-up; delete it or drop --resume`);
+        throw refuse(`checkpoint in ${o.checkpointDir} belongs to a different training set-up; delete it or drop --resume`);
+      }
+      // The noise generator's state is a CPU or a CUDA generator's; it resumes only on its kind.
+      const kind = (d: string) => d.split(':')[0];
+      if (kind(ck.meta.device ?? 'cpu') !== kind(device)) {
+        throw refuse(`checkpoint in ${o.checkpointDir} was written training on ${ck.meta.device ?? 'cpu'}, this run trains on ${device}; resume it on ${kind(ck.meta.device ?? 'cpu')}, or delete it to start over`);
       }
       tidy(() => {
         o.model.loadStateDict(ck.model);
@@ -176,6 +193,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       epoch,
       step,
       noiseState: encodeState(noise.getState()),
+      device,
       history,
       fingerprint: fp,
     });
@@ -211,7 +229,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
         }
         const idx = order.slice(step * o.batchSize, Math.min(n, (step + 1) * o.batchSize));
         const [loss, ok] = tidy(() => {
-          const batch = gatherBatch(o.data, idx);
+          const batch = gatherBatch(o.data, idx, device);
           o.optimizer.zeroGrad();
           const r = o.objective.loss(o.model, batch, { epoch, progress: (epoch + step / stepsPerEpoch) / o.epochs, generator: noise });
           r.loss.backward();

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import binomialCdf from '@stdlib/stats-base-dists-binomial-cdf';
-import { Generator, linear, liveTensors, tensor, type Tensor } from '../../src/tensor/index.js';
+import { Generator, linear, liveTensors, randn, tensor, tidy, type Tensor } from '../../src/tensor/index.js';
 import { Smooth } from '../../src/certify/smoothing.js';
 import { binomialTestTwoSided, clopperPearsonLower, normalInverseCdf } from '../../src/certify/stats.js';
 
@@ -183,3 +183,23 @@ test('parameters are validated with clear errors', () => {
   const bad = new Smooth((t: Tensor) => linear(t, W.slice(0, 0, 1)), 2, 0.5, { generator: g });
   assert.throws(() => bad.predict(x, 10, 0.1), /base classifier returned shape \[10, 1\], expected \[10, 2\]/);
 });
+
+test('the reused noise buffer draws exactly randn(...)·σ from the same generator, batch after batch', () => {
+  // Sampling fills one buffer in place with normal_(0, σ); that must be the very noise that
+  // randn(shape)·σ gives, so a seed means the same certificates as before the buffer was reused.
+  const sigma = 0.37;
+  const seen: number[][] = [];
+  const probe = (x: Tensor) => {
+    seen.push(Array.from(x.toFloat32Array()));
+    return tensor(new Float32Array(x.shape[0] * 2), [x.shape[0], 2]);
+  };
+  const zero = tensor(new Float32Array(2 * D), [2, D]);
+  new Smooth(probe, 2, sigma, { generator: new Generator(21), batchSize: 8 }).certifyMany(zero, [0, 0], { n0: 4, n: 10, alpha: 0.1 });
+  const g = new Generator(21);
+  const expected: number[][] = [8, 8, 8, 4].map((rows) => Array.from(randnTimes(g, [rows, D], sigma)));
+  assert.deepEqual(seen, expected);
+});
+
+function randnTimes(g: Generator, shape: number[], s: number): Float32Array {
+  return tidy(() => randn(shape, { generator: g }).mul(s).toFloat32Array());
+}

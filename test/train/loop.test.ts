@@ -1,7 +1,7 @@
 // The training loop: it learns, checkpoints, and resumes to the very same weights.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeSynthetic } from '../../src/data/index.js';
@@ -72,6 +72,21 @@ test('a checkpoint from another set-up is refused, not silently resumed', async 
     train({ ...b, objective: standardObjective, data, epochs: 1, batchSize: 32, seed: 1, checkpointDir: dir, resume: true, ...quiet }),
     /belongs to a different training set-up/,
   );
+});
+
+test('a checkpoint records its device; one from another kind of device is refused, not resumed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'abstain-ckpt-'));
+  const a = setup(1);
+  const o = { objective: standardObjective, data, epochs: 2, batchSize: 100, seed: 1, checkpointDir: dir, ...quiet };
+  await train({ ...a, ...o });
+  const statePath = join(dir, 'state.json');
+  const state = JSON.parse(readFileSync(statePath, 'utf8'));
+  assert.equal(state.device, 'cpu');
+  writeFileSync(statePath, JSON.stringify({ ...state, device: 'cuda:0' })); // as if trained on a GPU
+  const b = setup(1);
+  const live = liveTensors();
+  await assert.rejects(train({ ...b, ...o, resume: true }), /was written training on cuda:0, this run trains on cpu; resume it on cuda, or delete it to start over/);
+  assert.equal(liveTensors(), live, 'the refused checkpoint is freed');
 });
 
 test('bad hyper-parameters are refused with the field named', async () => {

@@ -16,7 +16,7 @@ export const avgPool2d: BoundModule<AvgPool2d> = {
     const [Ba, S, C, Ho, Wo] = A.shape;
     const [, Hi, Wi] = ctx.inputShape;
     const [kh, kw] = layer.kernelSize;
-    const weight = full([C, 1, kh, kw], 1 / (kh * kw));
+    const weight = full([C, 1, kh, kw], 1 / (kh * kw), 'float32', A.device);
     const covered = (n: number, i: 0 | 1, k: number) => (n - 1) * layer.stride[i] - 2 * layer.padding[i] + k;
     const At = convTranspose2d(mergeLeading(A), weight, null, {
       stride: layer.stride,

@@ -4,7 +4,7 @@
 // - upper line y <= x_{j*} when j* dominates (l_{j*} >= u_j for every other j of the window, so
 //   y = x_{j*} exactly), else the constant y <= max_j u_j.
 // Both lines use the same input j*, so each window's coefficient goes to one input (scatter-add).
-import { cat, full, maxPool2d as maxPoolOp, tensor, zeros, type Tensor } from '../../tensor/index.js';
+import { cat, full, maxPool2d as maxPoolOp, tensor, zeros, type Device, type Tensor } from '../../tensor/index.js';
 import type { MaxPool2d } from '../../nn/index.js';
 import type { BoundModule } from './types.js';
 
@@ -12,7 +12,7 @@ import type { BoundModule } from './types.js';
  * For each window position l (of L = Ho·Wo) and offset k (of K = kh·kw), the flat index h·W + w
  * of the input it reads, or H·W for padding: [K·L] int64.
  */
-function windowIndex(layer: MaxPool2d, H: number, W: number): { index: Tensor; K: number; L: number } {
+function windowIndex(layer: MaxPool2d, H: number, W: number, device: Device): { index: Tensor; K: number; L: number } {
   const [kh, kw] = layer.kernelSize;
   const [sh, sw] = layer.stride;
   const [ph, pw] = layer.padding;
@@ -33,7 +33,7 @@ function windowIndex(layer: MaxPool2d, H: number, W: number): { index: Tensor; K
       }
     }
   }
-  return { index: tensor(idx, [K * L], 'int32').to('int64'), K, L };
+  return { index: tensor(idx, [K * L], 'int32', device).to('int64'), K, L };
 }
 
 export const maxPool2d: BoundModule<MaxPool2d> = {
@@ -47,15 +47,15 @@ export const maxPool2d: BoundModule<MaxPool2d> = {
     if (!ctx.lower || !ctx.upper) throw new Error('crown: MaxPool2d needs the bounds of its input');
     const [B, C, H, W] = ctx.lower.shape;
     const [Ba, S] = A.shape;
-    const { index, K, L } = windowIndex(layer, H, W);
+    const { index, K, L } = windowIndex(layer, H, W, ctx.lower.device);
     // the windows of a bound, [B, C, K, L], padding read as -∞
     const windows = (t: Tensor) =>
-      cat([t.reshape([B, C, H * W]), full([B, C, 1], -Infinity)], 2).indexSelect(2, index).reshape([B, C, K, L]);
+      cat([t.reshape([B, C, H * W]), full([B, C, 1], -Infinity, t.dtype, t.device)], 2).indexSelect(2, index).reshape([B, C, K, L]);
     const lw = windows(ctx.lower);
     const uw = windows(ctx.upper);
     const jStar = lw.argmax(2, true); // [B, C, 1, L]
     const lStar = lw.gather(2, jStar);
-    const othersMax = uw.scatter(2, jStar, full([B, C, 1, L], -Infinity)).max(2, true);
+    const othersMax = uw.scatter(2, jStar, full([B, C, 1, L], -Infinity, uw.dtype, uw.device)).max(2, true);
     const loose = lStar.lt(othersMax).to(A.dtype).reshape([B, 1, C, L]); // 1 where j* does not dominate
     const position = index.reshape([1, 1, K, L]).expand([B, C, K, L]).gather(2, jStar).reshape([B, 1, C, L]);
     // A·y >= A⁺·x_{j*} + A⁻·(upper line): A⁻ takes x_{j*} where j* dominates, the constant elsewhere
@@ -64,7 +64,7 @@ export const maxPool2d: BoundModule<MaxPool2d> = {
     const coef = a.sub(neg.mul(loose)).expand([B, S, C, L]);
     const upperConst = uw.max(2).reshape([B, C * L, 1]).mul(loose.reshape([B, C * L, 1]));
     const bias = neg.reshape([Ba, S, C * L]).matmul(upperConst).squeeze(2);
-    const At = zeros([B, S, C, H * W]).scatterAdd(3, position.expand([B, S, C, L]), coef);
+    const At = zeros([B, S, C, H * W], coef.dtype, coef.device).scatterAdd(3, position.expand([B, S, C, L]), coef);
     return { A: At.reshape([B, S, C, H, W]), bias };
   },
 };

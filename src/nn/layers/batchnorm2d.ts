@@ -41,8 +41,8 @@ export class BatchNorm2d extends Module {
     if (this.training) {
       const [n, , h, w] = x.shape;
       if (n * h * w < 2) throw new RangeError(`BatchNorm2d: train mode needs more than 1 value per channel, got input [${x.shape.join(',')}]; use a larger batch or eval()`);
-      // fill_ rather than add_: the binding's add_ passes a float alpha, which int64 rejects
-      this.numBatchesTracked.fill_(this.numBatchesTracked.item() + 1);
+      // counted on the tensor's device; read back (a GPU sync) only for the cumulative average
+      this.numBatchesTracked.add_(1);
       if (this.momentum === null) momentum = 1 / this.numBatchesTracked.item();
     }
     return batchNorm(x, {

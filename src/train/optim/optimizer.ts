@@ -63,13 +63,16 @@ export abstract class Optimizer {
   protected abstract hyper(): Record<string, number | boolean | number[]>;
   protected abstract setHyper(h: Record<string, number | boolean | number[]>): void;
 
-  /** A new state buffer for parameter i, kept out of the step's tidy scope. */
+  /**
+   * Parameter i's state buffer `name`, created by init (on the parameter's device) at first use and
+   * kept out of the step's tidy scope; moved along when the parameter has moved to another device.
+   */
   protected buffer(i: number, name: string, init: () => Tensor): Tensor {
     let b = this.state[i].get(name);
     if (!b) {
       b = keep(init());
       this.state[i].set(name, b);
-    }
+    } else if (b.device !== this.params[i].device) b.moveTo_(this.params[i].device);
     return b;
   }
 
@@ -111,7 +114,8 @@ export abstract class Optimizer {
     for (const [key, t] of Object.entries(s.tensors)) {
       const dot = key.indexOf('.');
       const i = Number(key.slice(0, dot));
-      this.state[i].set(key.slice(dot + 1), keep(noGrad(() => tidy(() => t.detach().to(this.params[i].dtype).clone()))));
+      const p = this.params[i];
+      this.state[i].set(key.slice(dot + 1), keep(noGrad(() => tidy(() => t.detach().to(p.dtype).toDevice(p.device).clone()))));
     }
     const { lr, ...rest } = s.meta.hyper;
     this.learningRate = lr as number;
