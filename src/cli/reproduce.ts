@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CERTIFIERS } from '../catalog/index.js';
 import { deploymentRadiusFor, loadConfig, type ExperimentConfig, type Overrides } from '../config/index.js';
-import { runExperiment } from '../experiment/index.js';
+import { lockRunFolder, runExperiment } from '../experiment/index.js';
 import { radiusKey } from '../pipeline/index.js';
 import { reproduceHtml, reproduceMarkdown, summaryFile, writeReport, type RatePoint, type ReproduceRow } from '../report/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
@@ -55,6 +55,16 @@ export async function reproduce(o: ReproduceOptions, user: Overrides, io: Io): P
   }
   const { log, progress } = engineIo(io, o);
   mkdirSync(out, { recursive: true });
+  // The grid's own files (results, timings, the shared cache) are written by one process at a time.
+  const release = lockRunFolder(out);
+  try {
+    return await runGrid(o, scale, out, cells, io, log, progress);
+  } finally {
+    release();
+  }
+}
+
+async function runGrid(o: ReproduceOptions, scale: Scale, out: string, cells: PlannedCell[], io: Io, log: (line: string) => void, progress: boolean | 'auto'): Promise<number> {
   const rows: ReproduceRow[] = [];
   const points: RatePoint[] = [];
   const timings: Record<string, { seconds: number; skipped: string[] }> = {};

@@ -2,8 +2,8 @@
 export { Tensor, type DType, type Shape, type Reduction, type TypedArrayOf } from './tensor.js';
 export * from './create.js';
 export * from './ops.js';
-export { tidy, keep, dispose, noGrad, isGradEnabled, liveTensors } from './scope.js';
+export { tidy, keep, dispose, noGrad, isGradEnabled, liveTensors, workingBytes } from './scope.js';
 export { Generator, manualSeed, getDefaultRngState, setDefaultRngState } from './random.js';
-export { saveSafetensors, loadSafetensors, readSafetensorsHeader, SafetensorsError, type SafetensorsFile } from './safetensors.js';
+export { saveSafetensors, loadSafetensors, readSafetensorsHeader, readSafetensorsFileHeader, SafetensorsError, type SafetensorsFile } from './safetensors.js';
 export { setNumThreads, getNumThreads, torchVersion, defaultThreads } from './threads.js';
 export { NativeLoadError } from './native.js';

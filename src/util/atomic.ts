@@ -21,6 +21,9 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | Uint8A
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
+    // Name the file the user knows (the target), not the temporary one, in errno messages.
+    const x = e as NodeJS.ErrnoException;
+    if (x.path === tmp) x.path = path;
     throw e;
   }
 }
