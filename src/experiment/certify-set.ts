@@ -109,9 +109,14 @@ export async function certifySet(cfg: ExperimentConfig, kind: string, set: EvalS
     progress.stop();
     return new CertificationInterrupted(`certification interrupted; ${done.length} of ${n} inputs are saved in ${partial} (run again to continue)`);
   };
-  // Between batches of a chunk: let Ctrl-C be handled, and stop there (the chunk is redone on resume).
+  // Between batches of a chunk: let Ctrl-C be handled (at most every 50 ms: a yield costs a
+  // little), and stop there; the chunk is redone from its seed on resume.
+  let yielded = Date.now();
   const between = async () => {
+    if (interruptRequested()) throw stop();
+    if (Date.now() - yielded < 50) return;
     await yieldToEventLoop();
+    yielded = Date.now();
     if (interruptRequested()) throw stop();
   };
   const said = new Set<string>();
