@@ -21,6 +21,6 @@ test('package.json turns off npm\'s implicit node-gyp rebuild and has no install
 test('setup --test installs what the tests would otherwise skip: chromium and python3-torch', () => {
   const setup = readFileSync(join(root, 'scripts', 'setup.mjs'), 'utf8');
   for (const pkg of ['chromium', 'python3-torch']) {
-    assert.match(setup, new RegExp(`name: '${pkg}'.*forTests: true`), pkg);
+    assert.ok(new RegExp(`name: '${pkg}'.*forTests: true`).test(setup), `scripts/setup.mjs --test must install ${pkg}`);
   }
 });

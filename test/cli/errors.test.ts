@@ -228,3 +228,11 @@ test('training that diverges is one line naming the fix', async () => {
   assert.match(last, /^abstain: training diverged at epoch 1, step \d+ \(loss (NaN|Infinity)\), so the model is not saved; lower the learning rate/);
   assert.doesNotMatch(r.err, /unexpected error/);
 });
+
+test('a training batch too large for memory is refused with an estimate (its size is part of the method, so it is not split)', async () => {
+  const r = await cli('train', '--dataset', 'synthetic', '--train-limit', '2000', '--arch', 'cifar-resnet', '--batch-size', '4000', '--no-baseline', '--no-progress', '--out', join(tmp(), 't'));
+  assert.equal(r.code, 1);
+  const last = r.err.trim().split('\n').pop()!;
+  assert.match(last, /^abstain: a training step on 2020 samples \(train\.batchSize 4000\) would need about \d+\.\d GiB \(\d+ KiB per sample\); the limit is 8 GiB: use --batch-size \d+ or less$/);
+  assert.doesNotMatch(r.err, /epoch 1\//, 'refused before training');
+});
