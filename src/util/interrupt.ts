@@ -5,7 +5,9 @@
 // same request (a terminal sends SIGINT to every process of the group, `timeout -s INT` and
 // npx forward it too); one that comes later quits at once, without saving the unfinished part.
 // The handler stays installed for the whole of the outermost call, so no signal falls between
-// two loops unheard.
+// two loops unheard, and after an interrupted call until the process ends, so that the rest of
+// the same request (a second signal right after the first) does not kill the process on its way
+// out (it would exit by the signal instead of with 130).
 
 export class Interrupted extends Error {
   override name = 'Interrupted';
@@ -17,6 +19,7 @@ export const SAME_REQUEST_MS = 1000;
 let requested = false;
 let firstAt = 0;
 let depth = 0;
+let installed = false;
 /** Where the acknowledgement goes (stderr; tests replace it). */
 let tell = (line: string): void => void process.stderr.write(line + '\n');
 
@@ -40,12 +43,16 @@ const onSigint = () => {
 export async function withInterruptHandler<T>(fn: () => Promise<T>): Promise<T> {
   if (depth++ === 0) {
     requested = false;
-    process.on('SIGINT', onSigint);
+    if (!installed) process.on('SIGINT', onSigint);
+    installed = true;
   }
   try {
     return await fn();
   } finally {
-    if (--depth === 0) process.off('SIGINT', onSigint);
+    if (--depth === 0 && !requested) {
+      process.off('SIGINT', onSigint);
+      installed = false;
+    }
   }
 }
 

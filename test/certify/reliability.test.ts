@@ -145,4 +145,18 @@ await withInterruptHandler(async () => { process.stdout.write('ready\\n'); for (
   const force = await run(1300);
   assert.equal(force.code, 130, force.err);
   assert.match(force.err, /second Ctrl-C: quitting at once/);
+
+  // Work that stops at once, then takes a moment to exit: the rest of the same request must not kill it by the signal.
+  const stopping = `const { withInterruptHandler, interruptRequested } = await import(${JSON.stringify(url)});
+await withInterruptHandler(async () => { process.stdout.write('ready\\n'); while (!interruptRequested()) await new Promise((r) => setTimeout(r, 5)); });
+await new Promise((r) => setTimeout(r, 400)); process.exitCode = 130;`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', stopping], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let ready = '';
+  child.stdout.on('data', (s) => (ready += s));
+  const exit = new Promise<[number | null, string | null]>((r) => child.on('exit', (code, signal) => r([code, signal])));
+  while (!ready.includes('ready')) await new Promise((r) => setTimeout(r, 10));
+  child.kill('SIGINT');
+  await new Promise((r) => setTimeout(r, 100));
+  child.kill('SIGINT');
+  assert.deepEqual(await exit, [130, null], 'exits with 130, not by the second signal');
 });
