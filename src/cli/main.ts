@@ -3,7 +3,7 @@
 // usage (anything wrong on the command line itself, including a malformed or invalid flag
 // value), 130 interrupted by Ctrl-C (state saved; run again to continue). Commands that need the
 // engine load it on demand, so --help and `config` work before the native addon is built.
-import { Interrupted } from '../util/interrupt.js';
+import { Interrupted, settleInterrupt } from '../util/interrupt.js';
 import { Command, CommanderError, Option } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import { ConfigError, explainConfig, loadConfig, type ExperimentConfig, type Overrides } from '../config/index.js';
@@ -331,6 +331,8 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
     await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (e) {
-    return reportError(e, io);
+    const exit = reportError(e, io);
+    if (exit === EXIT.interrupted) await settleInterrupt();
+    return exit;
   }
 }

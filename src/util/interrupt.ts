@@ -64,6 +64,17 @@ export function throwIfInterrupted(message: string): void {
   if (requested) throw new Interrupted(message);
 }
 
+/**
+ * Resolves once the current Ctrl-C request can have no more signals of its own in flight (a
+ * second after the first). A command line that stopped on Ctrl-C waits for it before exiting:
+ * while the process tears down, a late duplicate signal would otherwise kill it (exit by the
+ * signal instead of 130).
+ */
+export function settleInterrupt(): Promise<void> {
+  const left = requested ? SAME_REQUEST_MS - (Date.now() - firstAt) : 0;
+  return left > 0 ? new Promise((resolve) => setTimeout(resolve, left)) : Promise.resolve();
+}
+
 /** Lets pending signals be handled (a synchronous loop never sees them otherwise). */
 export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
