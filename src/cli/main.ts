@@ -225,7 +225,7 @@ export function errnoLine(e: unknown): string | undefined {
   const writing = ['open', 'mkdir', 'write', 'rename', 'copyfile', 'unlink', 'rmdir', 'rm'].includes(x.syscall);
   switch (x.code) {
     case 'EEXIST':
-      return `${path} exists and is not a folder; give --out (or outDir and name) a folder, or remove the file`;
+      return x.syscall === 'mkdir' ? `${path} exists and is not a folder; give --out (or outDir and name) a folder, or remove the file` : `${path} already exists`;
     case 'ENOTDIR':
       return `${path}: part of this path is a file, not a folder; give --out (or outDir and name) a path made of folders`;
     case 'EISDIR':

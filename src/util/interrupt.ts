@@ -5,9 +5,8 @@
 // same request (a terminal sends SIGINT to every process of the group, `timeout -s INT` and
 // npx forward it too); one that comes later quits at once, without saving the unfinished part.
 // The handler stays installed for the whole of the outermost call, so no signal falls between
-// two loops unheard, and after an interrupted call until the process ends, so that the rest of
-// the same request (a second signal right after the first) does not kill the process on its way
-// out (it would exit by the signal instead of with 130).
+// two loops unheard; a command line that stopped on Ctrl-C then waits out the rest of the
+// request (settleInterrupt), so that a late duplicate signal cannot kill it on its way out.
 
 export class Interrupted extends Error {
   override name = 'Interrupted';
@@ -19,7 +18,6 @@ export const SAME_REQUEST_MS = 1000;
 let requested = false;
 let firstAt = 0;
 let depth = 0;
-let installed = false;
 /** Where the acknowledgement goes (stderr; tests replace it). */
 let tell = (line: string): void => void process.stderr.write(line + '\n');
 
@@ -43,16 +41,12 @@ const onSigint = () => {
 export async function withInterruptHandler<T>(fn: () => Promise<T>): Promise<T> {
   if (depth++ === 0) {
     requested = false;
-    if (!installed) process.on('SIGINT', onSigint);
-    installed = true;
+    process.on('SIGINT', onSigint);
   }
   try {
     return await fn();
   } finally {
-    if (--depth === 0 && !requested) {
-      process.off('SIGINT', onSigint);
-      installed = false;
-    }
+    if (--depth === 0) process.off('SIGINT', onSigint);
   }
 }
 
@@ -70,9 +64,16 @@ export function throwIfInterrupted(message: string): void {
  * while the process tears down, a late duplicate signal would otherwise kill it (exit by the
  * signal instead of 130).
  */
-export function settleInterrupt(): Promise<void> {
+export async function settleInterrupt(): Promise<void> {
   const left = requested ? SAME_REQUEST_MS - (Date.now() - firstAt) : 0;
-  return left > 0 ? new Promise((resolve) => setTimeout(resolve, left)) : Promise.resolve();
+  if (left <= 0) return;
+  const same = () => {}; // the rest of the request that already stopped the work
+  process.on('SIGINT', same);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, left));
+  } finally {
+    process.off('SIGINT', same);
+  }
 }
 
 /** Lets pending signals be handled (a synchronous loop never sees them otherwise). */

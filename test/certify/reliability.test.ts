@@ -146,10 +146,10 @@ await withInterruptHandler(async () => { process.stdout.write('ready\\n'); for (
   assert.equal(force.code, 130, force.err);
   assert.match(force.err, /second Ctrl-C: quitting at once/);
 
-  // Work that stops at once, then takes a moment to exit: the rest of the same request must not kill it by the signal.
-  const stopping = `const { withInterruptHandler, interruptRequested } = await import(${JSON.stringify(url)});
+  // Work that stops at once, then exits as the command line does (settleInterrupt): the rest of the same request must not kill it by the signal.
+  const stopping = `const { withInterruptHandler, interruptRequested, settleInterrupt } = await import(${JSON.stringify(url)});
 await withInterruptHandler(async () => { process.stdout.write('ready\\n'); while (!interruptRequested()) await new Promise((r) => setTimeout(r, 5)); });
-await new Promise((r) => setTimeout(r, 400)); process.exitCode = 130;`;
+await settleInterrupt(); process.exitCode = 130;`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', stopping], { stdio: ['ignore', 'pipe', 'pipe'] });
   let ready = '';
   child.stdout.on('data', (s) => (ready += s));
