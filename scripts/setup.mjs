@@ -11,12 +11,15 @@
 //      last successful build.
 // When everything is in place it prints nothing and costs a few tens of milliseconds.
 //
-// Usage: node scripts/setup.mjs [--build] [--check] [--which]
+// Usage: node scripts/setup.mjs [--build] [--check] [--test] [--which]
 //   --build  only the native and TypeScript build steps (no apt-get, no npm ci)
 //   --check  say what would be done without doing it; exit 1 when something is missing
+//   --test   also what the tests need (`npm test`): chromium (the report render test),
+//            redis-server (the job-queue test) and python3-torch (the PyTorch parity tests), so
+//            that no test is skipped
 //   --which  say which libtorch the addon is (and would be) built against, and whether CUDA works
-// Debian's python3-torch is deliberately not installed here: only the benchmarks need it
-// (bench/run.mjs installs it).
+// npm install / npm ci never build anything themselves (package.json sets "gypfile": false, so
+// npm does not run an implicit `node-gyp rebuild`): this script is the one install step.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, mkdirSync, accessSync, constants } from 'node:fs';
 import { dirname, join, relative, delimiter } from 'node:path';
@@ -69,6 +72,8 @@ const PACKAGES = [
   { name: 'chromium', what: 'headless browser for the report test', present: () => existsSync('/usr/bin/chromium'), forTests: true },
   // Only for `npm test`: the job-queue test starts its own redis-server on a free loopback port.
   { name: 'redis-server', what: 'Redis, for the job-queue test (reproduce --queue, abstain worker)', present: () => onPath('redis-server'), forTests: true },
+  // Only for `npm test`: the parity tests compare with PyTorch itself (test/nn/pytorch-parity, the LR schedules).
+  { name: 'python3-torch', what: 'PyTorch for the parity tests', present: () => spawnSync('/usr/bin/python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0, forTests: true },
 ].filter((p) => (!p.forTests || forTests) && (!p.forDebianLibtorch || debianLibtorch));
 const ADDON = join(root, 'build', 'Release', 'abstain_native.node');
 const NPM_STAMP = join(root, 'node_modules', '.abstain-setup.json');
@@ -220,8 +225,8 @@ function npmDeps() {
   todo.push('npm ci');
   if (checkOnly) return;
   say(existsSync(nm) ? 'package-lock.json changed: npm ci...' : 'installing npm dependencies (npm ci)...');
-  // No dependency needs its install script; skipping scripts also skips npm's implicit
-  // `node-gyp rebuild` of our own addon, which step 3 does in parallel (-j max).
+  // No dependency needs its install script, and ours has none either ("gypfile": false stops
+  // npm's implicit `node-gyp rebuild`; step 3 builds the addon, in parallel with -j max).
   const ignoreScripts = !dependenciesNeedingScripts(lock).length;
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   run(npm, ['ci', '--no-audit', '--no-fund', '--loglevel=error', ...(ignoreScripts ? ['--ignore-scripts'] : [])]);

@@ -81,7 +81,7 @@ export const CERTIFIERS = family('certifier', {
       n0: int(100, 'Selection samples (guess the top class).', { minimum: 1, alias: 'n0' }),
       n: int(100000, 'Estimation samples (bound pA); the demo lowers it.', { minimum: 1, alias: 'n' }),
       alpha: num(0.001, 'Failure probability of the certificate.', { exclusiveMinimum: 0, exclusiveMaximum: 1, alias: 'alpha' }),
-      batchSize: int(1000, 'Noisy samples per forward pass.', { minimum: 1 }),
+      batchSize: int(1000, 'Noisy samples per forward pass; larger batches are split to stay within 4 GiB of working memory (with a line saying so).', { minimum: 1 }),
     }),
     deploymentRadius: (_o, e) => e.deploymentRadius,
     curveRadii: (_o, e) => sorted([...e.radii, e.deploymentRadius]),

@@ -3,9 +3,9 @@
 // `engine` is what the catalog (src/catalog/certifiers.ts) loads.
 export * from './certificate.js';
 export * from './records.js';
-export type { CertifierEngine, CertifyContext } from './engine.js';
+export { NonFiniteLogitsError, type CertifierEngine, type CertifyContext, type CertifyAsyncContext } from './engine.js';
 export * from './stats.js';
-export { Smooth, ABSTAIN, type BaseClassifier, type SmoothOptions, type SmoothCertification, type SmoothPrediction, type CertifyManyOptions, type PredictManyOptions, type SmoothingOptions } from './smoothing.js';
+export { Smooth, ABSTAIN, SMOOTHING_BATCH_BYTES, bytesPerSample, cappedBatchSize, type BaseClassifier, type SmoothOptions, type SmoothCertification, type SmoothPrediction, type CertifyManyOptions, type PredictManyOptions, type SmoothingOptions } from './smoothing.js';
 export * from './spec.js';
 export { ibpBounds, ibpSpecBounds, ibpMarginBounds, certifyIBP, type IbpCertifierOptions } from './ibp.js';
 export { backsubstitute, linearSpecBounds, type BacksubOptions, type LinearBoundOptions } from './backsub.js';

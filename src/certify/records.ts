@@ -1,8 +1,8 @@
 // Certificates on disk: one JSON record per line (certs-<set>-<certifier>.jsonl), written
 // atomically, and read back with every record checked, so a corrupt or hand-edited file is one
 // clear line instead of silently different numbers.
-import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../util/atomic.js';
+import { READ_LIMITS, readInputFile } from '../util/files.js';
 import type { Certificate } from './certificate.js';
 
 /** A certificate file that cannot be trusted: one line naming the file, the line and the field. */
@@ -44,12 +44,7 @@ export function certificateProblem(c: unknown, o: ReadOptions = {}): string | un
 
 /** Reads and checks a certificate file; CertificateFileError on the first bad line. */
 export function readCertificatesJsonl(path: string, o: ReadOptions = {}): Certificate[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new CertificateFileError(`${path}: cannot read the certificates (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); run the certify stage`);
-  }
+  const text = readInputFile(path, READ_LIMITS.certificates, (why) => new CertificateFileError(`${path}: cannot read the certificates: ${why}; run the certify stage`)).toString('utf8');
   const certs: Certificate[] = [];
   const lines = text.split('\n');
   lines.forEach((line, i) => {

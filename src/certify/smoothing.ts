@@ -6,9 +6,9 @@
 // input order, so a run is reproducible from its seed; images are not clipped after noise is
 // added (as in Cohen et al.). Sampling runs on the inputs' device, which must be the generator's
 // and the base classifier's.
-import { Generator, Tensor, inferenceMode, sameDevice, tidy, zeros } from '../tensor/index.js';
+import { Generator, Tensor, inferenceMode, noGrad, sameDevice, tidy, workingBytes, zeros } from '../tensor/index.js';
 import { verdict, type CertificateCore } from './certificate.js';
-import type { CertifierEngine } from './engine.js';
+import { NonFiniteLogitsError, type CertifierEngine } from './engine.js';
 import { BatchNorm2d, type Module } from '../nn/index.js';
 import { binomialTestTwoSided, clopperPearsonLower, normalInverseCdf } from './stats.js';
 
@@ -178,6 +178,34 @@ export class Smooth {
    * @param labels the true labels (N)
    */
   certifyMany(images: Tensor, labels: ArrayLike<number>, o: CertifyManyOptions): CertificateCore[] {
+    const { requests, N } = this.certifyRequests(images, labels, o);
+    const seconds = new Array<number>(requests.length).fill(0);
+    const counts = this.sampleCounts(images, requests, o.batchSize, seconds, (doneRequests) => o.onProgress?.(Math.floor(doneRequests / 2), N));
+    return this.certifyDecisions(labels, counts, seconds, o);
+  }
+
+  /**
+   * certifyMany that awaits `between()` after every batch of the base classifier, so that the
+   * caller can handle signals (Ctrl-C) and stop mid-way by throwing from it. The noise and the
+   * certificates are exactly certifyMany's.
+   */
+  async certifyManyAsync(images: Tensor, labels: ArrayLike<number>, o: CertifyManyOptions & { between: () => Promise<void> }): Promise<CertificateCore[]> {
+    const { requests, N } = this.certifyRequests(images, labels, o);
+    const seconds = new Array<number>(requests.length).fill(0);
+    const batches = this.countBatches(images, requests, o.batchSize, seconds, (doneRequests) => o.onProgress?.(Math.floor(doneRequests / 2), N));
+    try {
+      for (;;) {
+        const step = batches.next();
+        if (step.done) return this.certifyDecisions(labels, step.value, seconds, o);
+        await o.between();
+      }
+    } finally {
+      batches.return?.(); // frees the noise buffer when between() stops the loop
+    }
+  }
+
+  /** The sample requests of CERTIFY for every input: selection (n0) then estimation (n), input by input. */
+  private certifyRequests(images: Tensor, labels: ArrayLike<number>, o: CertifyManyOptions): { requests: Request[]; N: number } {
     const { n0, n, alpha } = o;
     checkPositiveInt('n0', n0);
     checkPositiveInt('n', n);
@@ -186,14 +214,14 @@ export class Smooth {
     if (labels.length !== N) throw new RangeError(`smoothing: ${labels.length} labels for ${N} images`);
     const requests: Request[] = [];
     for (let i = 0; i < N; i++) requests.push({ input: i, num: n0 }, { input: i, num: n });
-    const seconds = new Array<number>(requests.length).fill(0);
-    const counts = this.sampleCounts(images, requests, o.batchSize, seconds, (doneRequests) =>
-      o.onProgress?.(Math.floor(doneRequests / 2), N),
-    );
+    return { requests, N };
+  }
+
+  private certifyDecisions(labels: ArrayLike<number>, counts: number[][], seconds: number[], o: CertifyManyOptions): CertificateCore[] {
     const out: CertificateCore[] = [];
-    for (let i = 0; i < N; i++) {
+    for (let i = 0; i < labels.length; i++) {
       const counts0 = counts[2 * i];
-      const r = this.decideCertify(argmaxCounts(counts0), counts0, counts[2 * i + 1], n, alpha);
+      const r = this.decideCertify(argmaxCounts(counts0), counts0, counts[2 * i + 1], o.n, o.alpha);
       const label = labels[i];
       out.push({
         index: i,
@@ -242,43 +270,62 @@ export class Smooth {
     seconds?: number[],
     onBatch?: (doneRequests: number) => void,
   ): number[][] {
+    const batches = this.countBatches(images, requests, batchSize, seconds, onBatch);
+    for (;;) {
+      const step = batches.next();
+      if (step.done) return step.value;
+    }
+  }
+
+  /**
+   * sampleCounts one batch at a time: yields after each batch, returns the counts. Each batch runs
+   * in inference mode (no autograd bookkeeping), and one noise buffer serves every batch:
+   * normal_(0, σ) draws in place exactly what randn(...)·σ would, from the same generator in the
+   * same order. The buffer is freed when the iteration ends, however it ends (return() included).
+   */
+  private *countBatches(
+    images: Tensor,
+    requests: Request[],
+    batchSize = this.batchSize,
+    seconds?: number[],
+    onBatch?: (doneRequests: number) => void,
+  ): Iterator<void, number[][]> {
     checkPositiveInt('batchSize', batchSize);
-    const K = this.numClasses;
-    const sampleShape = images.shape.slice(1);
-    const counts = requests.map(() => new Array<number>(K).fill(0));
     if (!sameDevice(images.device, this.generator.device)) {
       throw new RangeError(
         `smoothing: the inputs are on ${images.device} but the noise generator is on ${this.generator.device}; ` +
           `create it on the inputs' device (new Generator(seed, '${images.device}'))`,
       );
     }
+    const K = this.numClasses;
+    const sampleShape = images.shape.slice(1);
+    const counts = requests.map(() => new Array<number>(K).fill(0));
     const total = requests.reduce((n, q) => n + q.num, 0);
-    // Inference mode: no autograd bookkeeping for the whole sampling loop (nothing made here
-    // escapes but the counts). One noise buffer serves every batch: normal_(0, σ) draws in place
-    // exactly what randn(...)·σ would, from the same generator in the same order.
-    inferenceMode(() => {
-      const buffer = zeros([Math.min(batchSize, total), ...sampleShape], 'float32', images.device);
-      try {
-        let r = 0; // current request
-        let doneInR = 0; // samples of request r already drawn
-        while (r < requests.length) {
-          const t0 = performance.now();
-          // the pieces of this batch: [request, count]
-          const pieces: [number, number][] = [];
-          let size = 0;
-          while (size < batchSize && r < requests.length) {
-            const take = Math.min(batchSize - size, requests[r].num - doneInR);
-            if (take > 0) pieces.push([r, take]);
-            size += take;
-            doneInR += take;
-            if (doneInR === requests[r].num) {
-              r++;
-              doneInR = 0;
-            }
+    let buffer: Tensor | undefined;
+    try {
+      let r = 0; // current request
+      let doneInR = 0; // samples of request r already drawn
+      while (r < requests.length) {
+        const t0 = performance.now();
+        // the pieces of this batch: [request, count]
+        const pieces: [number, number][] = [];
+        let size = 0;
+        while (size < batchSize && r < requests.length) {
+          const take = Math.min(batchSize - size, requests[r].num - doneInR);
+          if (take > 0) pieces.push([r, take]);
+          size += take;
+          doneInR += take;
+          if (doneInR === requests[r].num) {
+            r++;
+            doneInR = 0;
           }
-          if (size === 0) break;
-          const preds = tidy(() => {
-            const batch = size === buffer.shape[0] ? buffer : buffer.slice(0, 0, size);
+        }
+        if (size === 0) break;
+        const preds = inferenceMode(() => {
+          buffer ??= zeros([Math.min(batchSize, total), ...sampleShape], 'float32', images.device);
+          const noise = buffer;
+          return tidy(() => {
+            const batch = size === noise.shape[0] ? noise : noise.slice(0, 0, size);
             batch.normal_(0, this.sigma, this.generator);
             let at = 0;
             for (const [q, m] of pieces) {
@@ -288,29 +335,38 @@ export class Smooth {
             }
             const logits = this.baseClassifier(batch);
             if (logits.rank !== 2 || logits.shape[0] !== size || logits.shape[1] !== K) {
-              throw new RangeError(
-                `smoothing: the base classifier returned shape [${logits.shape.join(', ')}], expected [${size}, ${K}]`,
+              throw new RangeError(`smoothing: the base classifier returned shape [${logits.shape.join(', ')}], expected [${size}, ${K}]`);
+            }
+            // argmax of NaN logits is class 0 (or whichever is NaN): counting it would certify garbage.
+            if (!Number.isFinite(logits.abs().max().item())) {
+              const bad = logits.isfinite().logicalNot().sum(1).toArray().findIndex((v) => v > 0);
+              let at = 0;
+              const piece = pieces.find(([, m]) => (at += m) > bad)!;
+              throw new NonFiniteLogitsError(
+                `smoothing: the model gave NaN or infinite logits on a noisy sample of input ${requests[piece[0]].input}; ` +
+                  'no certificate can be computed from them (are its weights broken, or did training diverge?)',
               );
             }
             return logits.argmax(1).toArray();
           });
-          let at = 0;
-          for (const [q, m] of pieces) {
-            const c = counts[q];
-            for (let j = at; j < at + m; j++) c[preds[j]]++;
-            at += m;
-          }
-          if (seconds) {
-            const dt = (performance.now() - t0) / 1000;
-            for (const [q, m] of pieces) seconds[q] += (dt * m) / size;
-          }
-          onBatch?.(r);
+        });
+        let at = 0;
+        for (const [q, m] of pieces) {
+          const c = counts[q];
+          for (let j = at; j < at + m; j++) c[preds[j]]++;
+          at += m;
         }
-      } finally {
-        buffer.dispose();
+        if (seconds) {
+          const dt = (performance.now() - t0) / 1000;
+          for (const [q, m] of pieces) seconds[q] += (dt * m) / size;
+        }
+        onBatch?.(r);
+        yield;
       }
-    });
-    return counts;
+      return counts;
+    } finally {
+      buffer?.dispose();
+    }
   }
 }
 
@@ -332,16 +388,51 @@ export interface SmoothingOptions {
   batchSize: number;
 }
 
+/**
+ * Memory a batch of the base classifier may take. tidy keeps every intermediate of a batch alive
+ * until the batch ends, so a batch needs about batchSize times the working memory of one noisy
+ * sample; larger batches are split (deterministically, so results stay reproducible).
+ */
+export const SMOOTHING_BATCH_BYTES = 4 * 2 ** 30;
+
+/** Bytes one noisy sample takes in a batch of the base classifier (its noise, the forward pass). */
+export function bytesPerSample(model: Module, images: Tensor): number {
+  // the forward pass of one sample (its input counted as the noise tensor), plus the slice of the noisy batch it reads
+  const input = images.shape.slice(1).reduce((a, b) => a * b, 1) * 4;
+  return workingBytes(() => noGrad(() => model.forward(images.slice(0, 0, 1).clone()))) + input;
+}
+
+/** The batch size to use: the configured one, or the largest that fits the memory budget (with the line saying so). */
+export function cappedBatchSize(batchSize: number, perSample: number, budget = SMOOTHING_BATCH_BYTES): { batchSize: number; note?: string } {
+  const fits = Math.max(1, Math.floor(budget / Math.max(perSample, 1)));
+  if (batchSize <= fits) return { batchSize };
+  const gib = (b: number) => `${(b / 2 ** 30).toFixed(b < 2 ** 30 ? 2 : 1)} GiB`;
+  return {
+    batchSize: fits,
+    note:
+      `smoothing: batchSize ${batchSize} would need about ${gib(batchSize * perSample)} per batch (${Math.ceil(perSample / 1024)} KiB per noisy sample); ` +
+      `using batches of ${fits} to stay within ${gib(budget)} (set certify.smoothing.batchSize to at most ${fits} to silence this)`,
+  };
+}
+
+function smoothFor(model: Module, images: Tensor, o: SmoothingOptions, ctx: { seed: number; numClasses: number; log?: (line: string) => void }): Smooth {
+  for (const [name, m] of model.namedModules()) {
+    if (m instanceof BatchNorm2d && m.training) {
+      throw new Error(`smoothing: BatchNorm2d${name ? ` '${name}'` : ''} is in train mode; call model.eval() before certifying`);
+    }
+  }
+  const { batchSize, note } = images.shape[0] ? cappedBatchSize(o.batchSize, bytesPerSample(model, images)) : { batchSize: o.batchSize };
+  if (note) ctx.log?.(note);
+  return new Smooth((x) => model.forward(x), ctx.numClasses, o.sigma, { generator: new Generator(ctx.seed, model.device), batchSize });
+}
+
 /** CERTIFY on every input, noise from a generator seeded by the context (one per chunk of inputs). */
 export const engine: CertifierEngine<SmoothingOptions> = {
   name: 'smoothing',
   certify(model: Module, images, labels, o, ctx) {
-    for (const [name, m] of model.namedModules()) {
-      if (m instanceof BatchNorm2d && m.training) {
-        throw new Error(`smoothing: BatchNorm2d${name ? ` '${name}'` : ''} is in train mode; call model.eval() before certifying`);
-      }
-    }
-    const smooth = new Smooth((x) => model.forward(x), ctx.numClasses, o.sigma, { generator: new Generator(ctx.seed, model.device), batchSize: o.batchSize });
-    return smooth.certifyMany(images, labels, { n0: o.n0, n: o.n, alpha: o.alpha });
+    return smoothFor(model, images, o, ctx).certifyMany(images, labels, { n0: o.n0, n: o.n, alpha: o.alpha });
+  },
+  certifyAsync(model: Module, images, labels, o, ctx) {
+    return smoothFor(model, images, o, ctx).certifyManyAsync(images, labels, { n0: o.n0, n: o.n, alpha: o.alpha, between: ctx.between });
   },
 };

@@ -7,8 +7,8 @@ import { ATTACKS } from '../catalog/index.js';
 import type { ExperimentConfig } from '../config/index.js';
 import { exportIdx, saveImageGrid, type GridImage } from '../data/index.js';
 import { MODEL_FILES, RunContext, runExperiment, type RunResult } from '../experiment/index.js';
-import { buildModel, loadModelWeights, type Module } from '../nn/index.js';
-import { loadSafetensors, dispose } from '../tensor/index.js';
+import { buildModel, loadModelWeights, WeightsError, type Module } from '../nn/index.js';
+import { readSafetensorsFileHeader, SafetensorsError } from '../tensor/index.js';
 import { CliError, type Io } from './io.js';
 import { evalData, headline, readRunConfig } from './run-report.js';
 
@@ -55,29 +55,38 @@ export async function poison(cfg: ExperimentConfig, o: EngineOptions, io: Io): P
     const attacks = ATTACKS.names.filter((n) => ATTACKS.get(n).aim !== 'none');
     throw new CliError(`poison: attack.kind is ${cfg.attack.kind}, so there is nothing to poison; give --attack ${attacks.join(', ')}`);
   }
-  const r = await runExperiment(cfg, { ...runOptions(io, o), targets: ['poison'] });
-  // The poisoned set is deterministic from the config (and the surrogate the run saved): rebuild it to export.
-  const ctx = new RunContext(cfg, r.runDir, engineIo(io, o), true);
-  try {
-    const p = await ctx.poison();
-    const train = ctx.data().train;
-    const idx = exportIdx(p.dataset, r.runDir, { prefix: 'poisoned-train' });
-    // examples.png: the first row clean sources, the second their poisoned versions (one per source).
-    const seen = new Set<number>();
-    const picked = p.records.filter((x) => !seen.has(x.source) && seen.add(x.source)).slice(0, 8);
-    const name = (y: number) => train.classNames[y] ?? String(y);
-    const cells: GridImage[] = [
-      ...picked.map((x) => ({ pixels: train.image(x.source), shape: train.shape, caption: `clean, label ${name(x.sourceLabel)}` })),
-      ...picked.map((x) => ({ pixels: p.dataset.image(x.index), shape: p.dataset.shape, caption: `poisoned (${x.kind}), label ${name(x.label)}` })),
-    ];
-    const examples = join(r.runDir, 'examples.png');
-    if (cells.length) saveImageGrid(examples, cells, { columns: picked.length, scale: 3, padding: 2 });
-    const poisonPath = join(r.runDir, 'poison.json');
-    io.out.write([`poison:   ${poisonPath} (${p.records.length} records under "indices")`, `images:   ${idx.images}`, `labels:   ${idx.labels}`, ...(cells.length ? [`examples: ${examples}`] : [])].join('\n') + '\n');
-  } finally {
-    ctx.dispose();
-  }
+  // The export writes into the run folder too, so it runs while the runner holds the folder's lock.
+  await runExperiment(cfg, { ...runOptions(io, o), targets: ['poison'], then: (ctx, runDir) => exportPoison(ctx, runDir, io) });
   return 0;
+}
+
+/** poison's files beside poison.json: the poisoned set as IDX (with its soft targets, if any) and examples.png. */
+async function exportPoison(ctx: RunContext, runDir: string, io: Io): Promise<void> {
+  // The poisoned set is deterministic from the config (and the surrogate the run saved).
+  const p = await ctx.poison();
+  const train = ctx.data().train;
+  const idx = exportIdx(p.dataset, runDir, { prefix: 'poisoned-train' });
+  // examples.png: the first row clean sources, the second their poisoned versions (one per source).
+  const seen = new Set<number>();
+  const picked = p.records.filter((x) => !seen.has(x.source) && seen.add(x.source)).slice(0, 8);
+  const name = (y: number) => train.classNames[y] ?? String(y);
+  const cells: GridImage[] = [
+    ...picked.map((x) => ({ pixels: train.image(x.source), shape: train.shape, caption: `clean, label ${name(x.sourceLabel)}` })),
+    ...picked.map((x) => ({ pixels: p.dataset.image(x.index), shape: p.dataset.shape, caption: `poisoned (${x.kind}), label ${name(x.label)}` })),
+  ];
+  const examples = join(runDir, 'examples.png');
+  if (cells.length) saveImageGrid(examples, cells, { columns: picked.length, scale: 3, padding: 2 });
+  const poisonPath = join(runDir, 'poison.json');
+  const lines = [`poison:   ${poisonPath} (${p.records.length} records under "indices")`, `images:   ${idx.images}`];
+  if (idx.softLabels) {
+    // IDX labels are hard: for soft-label poison they are the true classes, which alone would undo the attack.
+    lines.push(
+      `labels:   ${idx.labels} (hard labels; the poisoned samples' soft targets are not in it)`,
+      `soft:     ${idx.softLabels} (the targets the victim trains on: ${p.dataset.length}x${p.dataset.numClasses} float32 IDX, type 0x0D)`,
+    );
+  } else lines.push(`labels:   ${idx.labels}`);
+  if (cells.length) lines.push(`examples: ${examples}`);
+  io.out.write(lines.join('\n') + '\n');
 }
 
 export async function train(cfg: ExperimentConfig, o: EngineOptions, io: Io): Promise<number> {
@@ -102,8 +111,10 @@ export function loadUserModel(file: string, arch: string, data: { shape: [number
     loadModelWeights(file, model);
   } catch (e) {
     model.dispose();
+    // A broken file is not an architecture mismatch: say what is wrong with it.
+    if (e instanceof SafetensorsError || e instanceof WeightsError) throw e;
     const msg = (e as Error).message.replace(`${file}: `, '').replace(/\s*\(pass \{strict: false\}[^)]*\)/, '');
-    const recorded = recordedArchitecture(file);
+    const recorded = recordedArchitectureIfAny(file);
     const says = recorded && recorded !== arch ? ` (the file records architecture ${recorded})` : '';
     throw new CliError(`${file} does not match ${what}: ${msg}${says}; give the --arch (and --dataset) the model was trained for`);
   }
@@ -111,13 +122,16 @@ export function loadUserModel(file: string, arch: string, data: { shape: [number
   return model;
 }
 
-/** The architecture recorded in a safetensors file by `abstain train`, if any. */
+/** The architecture recorded in a safetensors file by `abstain train`, if any (reads the header only; SafetensorsError for an invalid file). */
 function recordedArchitecture(file: string): string | undefined {
   if (!existsSync(file)) return undefined;
+  return readSafetensorsFileHeader(file).metadata.architecture;
+}
+
+/** The architecture recorded in the file, or undefined when it records none or is not valid safetensors (the load says why). */
+function recordedArchitectureIfAny(file: string): string | undefined {
   try {
-    const f = loadSafetensors(file);
-    dispose(f.tensors);
-    return f.metadata.architecture;
+    return recordedArchitecture(file);
   } catch {
     return undefined;
   }
@@ -131,6 +145,7 @@ export async function certify(
   o: EngineOptions,
   io: Io,
 ): Promise<number> {
+  if (!existsSync(modelFile)) throw new CliError(`--model ${modelFile}: no such file`);
   // --arch wins; else the architecture the file records (models saved by abstain do).
   const recorded = archGiven ? undefined : recordedArchitecture(modelFile);
   if (!archGiven && !recorded && existsSync(modelFile)) throw new CliError(`${modelFile} records no architecture; give --arch (see abstain certify --help)`);

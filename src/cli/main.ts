@@ -1,9 +1,10 @@
 // The `abstain` command: parses the command line (commander), runs one subcommand and returns
 // its exit code: 0 ok, 1 failure (one `abstain: <message>` line per problem on stderr), 2 bad
-// usage, 130 interrupted by Ctrl-C (state saved; run again to continue). Commands that need the
+// usage (anything wrong on the command line itself, including a malformed or invalid flag
+// value), 130 interrupted by Ctrl-C (state saved; run again to continue). Commands that need the
 // engine load it on demand, so --help and `config` work before the native addon is built.
 import { fileURLToPath } from 'node:url';
-import { Interrupted } from '../util/interrupt.js';
+import { Interrupted, settleInterrupt } from '../util/interrupt.js';
 import { Command, CommanderError, Option } from 'commander';
 import { stringify as toYaml } from 'yaml';
 import { ConfigError, explainConfig, loadConfig, type ExperimentConfig, type Overrides } from '../config/index.js';
@@ -15,7 +16,10 @@ import { ATTACKS, CERTIFIERS } from '../catalog/index.js';
 import { DEMO_CONFIG, DEMO_QUICK_CONFIG } from './demo.js';
 
 /** Errors whose message is written for the user (one line naming the input and the fix). */
-const USER_ERRORS = new Set(['QueueError', 'CliError', 'DataError', 'PoisonConfigError', 'NativeLoadError', 'SafetensorsError', 'RangeError', 'UnknownKindError', 'RunFolderError', 'CertificateFileError', 'DeviceError']);
+const USER_ERRORS = new Set([
+  'CliError', 'DataError', 'PoisonConfigError', 'NativeLoadError', 'SafetensorsError', 'RangeError', 'UnknownKindError', 'RunFolderError',
+  'CertificateFileError', 'WeightsError', 'NonFiniteLogitsError', 'TrainingDiverged', 'QueueError', 'DeviceError',
+]);
 
 const ENGINE_HELP = `
 Exit codes: 0 ok, 1 failure, 2 bad usage, 130 interrupted (Ctrl-C; state is saved, run again to continue).
@@ -180,7 +184,10 @@ Example:
       .command('reproduce')
       .description("the paper's grid: data sets × attacks × certifiers × poison rates, one run folder per cell, then one results table (results.md, results.html) and the fallback-vs-poison-rate plot")
       .addOption(new Option('--scale <scale>', 'grid size').choices(Object.keys(SCALES)).default('small'))
-      .option('--out <dir>', 'the folder that holds every cell (default runs/reproduce-<scale>)')
+      .option('--out <dir>', 'the folder that holds every cell (default runs/reproduce-<scale>)', (v: string) => {
+        if (!v.trim()) throw new UsageError('--out needs a folder; an empty one would write the grid into the current folder');
+        return v;
+      })
       .option('--datasets <list>', 'only these data sets (comma-separated)', list('--datasets'))
       .option('--attacks <list>', `only these attacks: ${ATTACKS.names.join(', ')}`, list('--attacks'))
       .option('--rates <list>', 'only these poison rates, e.g. 0.01,0.05', numberList('--rates'))
@@ -242,7 +249,7 @@ See docs/pool.md.`);
       .command('config')
       .description('explain the config fields (--explain) or print a resolved config as YAML (--print, the default)')
       .argument('[file]', 'a config file to resolve (default: the built-in defaults)')
-      .option('--explain', 'every field with its type, default and doc string')
+      .addOption(new Option('--explain', 'every field with its type, default and doc string').conflicts('print'))
       .option('--print', 'the resolved config (file + flags + defaults) as YAML');
     const flags = addConfigOptions(cmd);
     cmd.action((file: string | undefined, o: { explain?: boolean; print?: boolean }) => {
@@ -256,6 +263,64 @@ See docs/pool.md.`);
     });
   }
   return program;
+}
+
+/** One line for an ordinary operating-system failure (a file where a folder should be, no permission, a full disk), else undefined. */
+export function errnoLine(e: unknown): string | undefined {
+  const x = e as NodeJS.ErrnoException;
+  if (!(e instanceof Error) || typeof x.code !== 'string' || !x.syscall) return undefined;
+  const path = x.path ?? '(a file)';
+  const writing = ['open', 'mkdir', 'write', 'rename', 'copyfile', 'unlink', 'rmdir', 'rm'].includes(x.syscall);
+  switch (x.code) {
+    case 'EEXIST':
+      return x.syscall === 'mkdir' ? `${path} exists and is not a folder; give --out (or outDir and name) a folder, or remove the file` : `${path} already exists`;
+    case 'ENOTDIR':
+      return `${path}: part of this path is a file, not a folder; give --out (or outDir and name) a path made of folders`;
+    case 'EISDIR':
+      return `${path} is a folder where abstain expected a file; give a file`;
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied: cannot ${writing ? 'write' : 'read'} ${path}; choose a folder you may write to (--out), or change its permissions`;
+    case 'EROFS':
+      return `${path} is on a read-only file system; give --out a writable folder`;
+    case 'ENOSPC':
+      return `no space left on the device while writing ${path}; free some space and run again (finished stages are kept)`;
+    case 'EDQUOT':
+      return `disk quota exceeded while writing ${path}; free some space and run again (finished stages are kept)`;
+    case 'ENAMETOOLONG':
+      return `${path}: the path is too long; choose a shorter --out or name`;
+    case 'EMFILE':
+    case 'ENFILE':
+      return `too many open files (at ${path}); close other programs or raise the limit (ulimit -n)`;
+    case 'ENOENT':
+      return `${path}: no such file or folder`;
+    case 'EIO':
+      return `input/output error at ${path}; the disk or network file system failed`;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Value-taking options of the command `argv` calls whose value is another flag
+ * (`--name --seed`): commander would take `--seed` as the name. Returns the usage error, if any.
+ */
+export function swallowedFlag(program: Command, argv: string[]): UsageError | undefined {
+  const cmd = program.commands.find((c) => c.name() === argv[0] || c.aliases().includes(argv[0]));
+  const options = [...program.options, ...(cmd?.options ?? [])];
+  const takesValue = (flag: string) => options.some((o) => (o.long === flag || o.short === flag) && (o.required || o.optional));
+  const looksLikeFlag = (v: string) => /^-(-?[A-Za-z])/.test(v);
+  for (let i = cmd ? 1 : 0; i < argv.length - 1; i++) {
+    const a = argv[i];
+    if (a === '--') break;
+    if (!a.startsWith('-') || a.includes('=') || !takesValue(a)) continue;
+    const next = argv[i + 1];
+    if (looksLikeFlag(next)) {
+      return new UsageError(`${a} needs a value, but the next argument is the option ${next}; give ${a} VALUE (or ${a}=VALUE when the value starts with -)`);
+    }
+    i++; // skip the value
+  }
+  return undefined;
 }
 
 function reportError(e: unknown, io: Io): number {
@@ -275,7 +340,7 @@ function reportError(e: unknown, io: Io): number {
     const source = e.message.split('\n')[0].replace(/: invalid config$/, '');
     const prefix = source === 'config' ? '' : `${source}: `;
     for (const p of e.problems) err(prefix + p);
-    return EXIT.failure;
+    return e.fromCommandLine ? EXIT.usage : EXIT.failure;
   }
   const name = (e as Error)?.constructor?.name ?? '';
   const message = e instanceof Error ? e.message : String(e);
@@ -285,6 +350,11 @@ function reportError(e: unknown, io: Io): number {
   }
   if (USER_ERRORS.has(name) || USER_ERRORS.has((e as Error)?.name)) {
     err(message);
+    return EXIT.failure;
+  }
+  const errno = errnoLine(e);
+  if (errno) {
+    err(errno);
     return EXIT.failure;
   }
   err(debug ? message : `${message.split('\n')[0]} (unexpected error; ABSTAIN_DEBUG=1 shows where)`);
@@ -300,9 +370,17 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
     return EXIT.usage;
   }
   try {
+    // `abstain help bogus`: commander would print the general help and exit 0.
+    if (argv[0] === 'help' && argv[1] !== undefined && !argv[1].startsWith('-') && !program.commands.some((c) => c.name() === argv[1])) {
+      throw new UsageError(`help: unknown command '${argv[1]}'; the commands are ${program.commands.map((c) => c.name()).join(', ')}`);
+    }
+    const swallowed = swallowedFlag(program, argv);
+    if (swallowed) throw swallowed;
     await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (e) {
-    return reportError(e, io);
+    const exit = reportError(e, io);
+    if (exit === EXIT.interrupted) await settleInterrupt();
+    return exit;
   }
 }

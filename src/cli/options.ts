@@ -54,6 +54,7 @@ function aliasHelp(a: Alias): string {
 
 /** The run folder `--out DIR` as the config's outDir and name. */
 export function splitOut(dir: string): { outDir: string; name: string } {
+  if (!dir.trim()) throw new UsageError('--out needs a folder; an empty one would make the current folder the run folder (give --out .  if you mean that)');
   let p = normalize(dir).replace(/[\\/]+$/, '');
   const base = basename(p);
   if (!base || base === '.' || base === '..') p = resolve(p);

@@ -78,18 +78,24 @@ export async function reproduce(o: ReproduceOptions, user: Overrides, io: Io): P
     return reproduceOnQueue(plan, { queue: o.queue, status: o.status, wait: o.wait, attempts: o.attempts ?? 3, retryDelayMs: (o.retryDelay ?? 10) * 1000 }, io);
   }
   // The engine loads only here: enqueueing and --status need no libtorch.
-  const { runExperiment } = await import('../experiment/index.js');
+  const { runExperiment, lockRunFolder } = await import('../experiment/index.js');
   const { engineIo } = await import('./commands.js');
   const { log, progress } = engineIo(io, o);
   mkdirSync(out, { recursive: true });
-  const outcomes = new Map<string, RunOutcome>();
-  const t0 = Date.now();
-  for (const [i, run] of runs.entries()) {
-    const t = Date.now();
-    log(`[${i + 1}/${runs.length}] ${run.name}`);
-    const r = await runExperiment(run.cfg, { log, progress, force: o.force, resume: o.force ? false : (o.resume ?? true), cache: join(out, 'cache') });
-    outcomes.set(run.name, { run: run.name, seed: run.seed, summary: r.summary, seconds: Number(((Date.now() - t) / 1000).toFixed(2)), skipped: r.skipped });
+  // The grid's own files (results, timings, the shared cache) are written by one process at a time.
+  const release = lockRunFolder(out);
+  try {
+    const outcomes = new Map<string, RunOutcome>();
+    const t0 = Date.now();
+    for (const [i, run] of runs.entries()) {
+      const t = Date.now();
+      log(`[${i + 1}/${runs.length}] ${run.name}`);
+      const r = await runExperiment(run.cfg, { log, progress, force: o.force, resume: o.force ? false : (o.resume ?? true), cache: join(out, 'cache') });
+      outcomes.set(run.name, { run: run.name, seed: run.seed, summary: r.summary, seconds: Number(((Date.now() - t) / 1000).toFixed(2)), skipped: r.skipped });
+    }
+    await writeGridResults(plan, outcomes, (Date.now() - t0) / 1000, io);
+  } finally {
+    release();
   }
-  await writeGridResults(plan, outcomes, (Date.now() - t0) / 1000, io);
   return 0;
 }

@@ -1,5 +1,6 @@
 // What the CLI needs around a run folder: the evaluated inputs, a run folder's config, a headline.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { READ_LIMITS, readInputFile } from '../util/files.js';
 import { join } from 'node:path';
 import { loadConfig, type ExperimentConfig } from '../config/index.js';
 import { radiusKey, type Summary } from '../pipeline/index.js';
@@ -13,9 +14,10 @@ export const evalData = evalInputs;
 export function readRunConfig(runDir: string): { cfg: ExperimentConfig; doc: Record<string, unknown> } {
   const path = join(runDir, 'config.json');
   if (!existsSync(path)) throw new CliError(`${runDir}: no config.json here; give a run folder made by abstain run, demo, train or certify`);
+  const text = readInputFile(path, READ_LIMITS.config, (why) => new CliError(`${path}: ${why}`)).toString('utf8');
   let doc: Record<string, unknown>;
   try {
-    doc = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    doc = JSON.parse(text) as Record<string, unknown>;
   } catch (e) {
     throw new CliError(`${path}: not valid JSON (${(e as Error).message})`);
   }

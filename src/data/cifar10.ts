@@ -1,6 +1,7 @@
 // CIFAR-10, binary version (www.cs.toronto.edu/~kriz/cifar.html, cifar-10-batches-bin): each
 // record is 1 label byte followed by 3,072 pixel bytes, the 32×32 red, green and blue planes.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { READ_LIMITS, readInputFile } from '../util/files.js';
 import { basename, join } from 'node:path';
 import { Dataset } from './dataset.js';
 import { DataError } from './errors.js';
@@ -47,7 +48,8 @@ export function loadCifar10(dir: string, split: 'train' | 'test', limit?: number
   let total = 0;
   for (const f of files) {
     if (limit !== undefined && total >= limit) break;
-    const p = parseCifarBatch(readFileSync(join(dir, f)), `cifar10: ${basename(f)}`);
+    const label = `cifar10: ${basename(f)}`;
+    const p = parseCifarBatch(readInputFile(join(dir, f), READ_LIMITS.data, (why) => new DataError(`${label}: ${why}`)), label);
     parts.push(p);
     total += p.labels.length;
   }

@@ -5,20 +5,22 @@ import { PNG } from 'pngjs';
 import { writeFileAtomic } from '../util/atomic.js';
 import type { Dataset, ImageShape } from './dataset.js';
 import { DataError } from './errors.js';
-import { encodeIdx, unitToBytes } from './idx.js';
+import { encodeIdx, encodeIdxFloat32, unitToBytes } from './idx.js';
 
 export interface IdxExportOptions {
-  /** File name prefix (default "train"): <prefix>-images-idx3-ubyte, <prefix>-labels-idx1-ubyte. */
+  /** File name prefix (default "train"): <prefix>-images-idx3-ubyte (idx4 for several channels), <prefix>-labels-idx1-ubyte. */
   prefix?: string;
   gzip?: boolean;
 }
 
 /**
  * Writes images (bytes, rounded from [0, 1]) and labels as IDX. One-channel sets use MNIST's
- * N×H×W layout (0x00000803); others N×C×H×W (0x00000804). Soft labels are not part of IDX (the
- * poisoning record keeps them). Returns the two paths.
+ * N×H×W layout (0x00000803, named -idx3-); others N×C×H×W (0x00000804, named -idx4-). The labels
+ * file holds hard labels; a set with soft targets also gets them as an N×K float32 IDX file
+ * (<prefix>-soft-labels-idx2-float, type 0x0D), since the hard labels alone would lose what the
+ * victim trains on. Returns the paths.
  */
-export function exportIdx(ds: Dataset, dir: string, o: IdxExportOptions = {}): { images: string; labels: string } {
+export function exportIdx(ds: Dataset, dir: string, o: IdxExportOptions = {}): { images: string; labels: string; softLabels?: string } {
   const prefix = o.prefix ?? 'train';
   const ext = o.gzip ? '.gz' : '';
   const [c, h, w] = ds.shape;
@@ -28,9 +30,15 @@ export function exportIdx(ds: Dataset, dir: string, o: IdxExportOptions = {}): {
   // Encode both before writing either, so a failure writes nothing.
   const images = encodeIdx(dims, unitToBytes(ds.images), o.gzip);
   const labels = encodeIdx([ds.length], Uint8Array.from(ds.labels), o.gzip);
-  const paths = { images: join(dir, `${prefix}-images-idx3-ubyte${ext}`), labels: join(dir, `${prefix}-labels-idx1-ubyte${ext}`) };
+  const soft = ds.softLabels ? encodeIdxFloat32([ds.length, ds.numClasses], ds.softLabels, o.gzip) : undefined;
+  const paths: { images: string; labels: string; softLabels?: string } = {
+    images: join(dir, `${prefix}-images-idx${dims.length}-ubyte${ext}`),
+    labels: join(dir, `${prefix}-labels-idx1-ubyte${ext}`),
+  };
+  if (soft) paths.softLabels = join(dir, `${prefix}-soft-labels-idx2-float${ext}`);
   writeFileAtomic(paths.images, images);
   writeFileAtomic(paths.labels, labels);
+  if (soft) writeFileAtomic(paths.softLabels!, soft);
   return paths;
 }
 

@@ -1,12 +1,13 @@
 // The IDX format of MNIST and Fashion-MNIST (yann.lecun.com/exdb/mnist): a magic number
 // 0x0000TTDD (TT the element type, DD the number of dimensions), DD big-endian uint32 sizes,
 // then the elements. Files may be gzip-compressed (read by their magic bytes 1f 8b).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { writeFileAtomic } from '../util/atomic.js';
 import { Dataset } from './dataset.js';
 import { DataError } from './errors.js';
+import { READ_LIMITS, readInputFile } from '../util/files.js';
 
 /** The only element type abstain reads and writes: unsigned bytes. */
 const UBYTE = 0x08;
@@ -59,7 +60,7 @@ export function parseIdx(bytes: Uint8Array, label: string, expectDims?: number[]
 export function readIdx(path: string, source = 'idx', expectDims?: number[]): IdxArray {
   const label = `${source}: ${basename(path)}`;
   if (!existsSync(path)) throw new DataError(`${label} not found at ${path}`);
-  return parseIdx(readFileSync(path), label, expectDims);
+  return parseIdx(readInputFile(path, READ_LIMITS.data, (why) => new DataError(`${label} (${path}): ${why}`)), label, expectDims);
 }
 
 /** The bytes of an unsigned-byte IDX file. */
@@ -72,6 +73,19 @@ export function encodeIdx(dims: number[], data: Uint8Array, gzip = false): Uint8
   view.setUint32(0, (UBYTE << 8) | dims.length);
   dims.forEach((d, i) => view.setUint32(4 + 4 * i, d));
   out.set(data, 4 + 4 * dims.length);
+  return gzip ? gzipSync(out) : out;
+}
+
+/** The bytes of a float32 IDX file (element type 0x0D, big-endian IEEE 754, as the format specifies). */
+export function encodeIdxFloat32(dims: number[], data: Float32Array, gzip = false): Uint8Array {
+  const n = dims.reduce((a, b) => a * b, 1);
+  if (n !== data.length) throw new DataError(`idx: ${data.length} values do not fill dims [${dims.join(', ')}]`);
+  const head = 4 + 4 * dims.length;
+  const out = new Uint8Array(head + 4 * n);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, (0x0d << 8) | dims.length);
+  dims.forEach((d, i) => view.setUint32(4 + 4 * i, d));
+  for (let i = 0; i < n; i++) view.setFloat32(head + 4 * i, data[i]);
   return gzip ? gzipSync(out) : out;
 }
 
@@ -98,6 +112,7 @@ export function loadIdxPair(p: IdxPair): Dataset {
   const imgs = readIdx(p.imagesPath, p.name, [3, 4]);
   const labs = readIdx(p.labelsPath, p.name, [1]);
   const [n] = imgs.dims;
+  if (n === 0) throw new DataError(`${p.name}: ${basename(p.imagesPath)} holds 0 images; give files with at least one`);
   if (labs.dims[0] !== n) {
     throw new DataError(`${p.name}: ${basename(p.imagesPath)} holds ${n} images but ${basename(p.labelsPath)} holds ${labs.dims[0]} labels; use matching files`);
   }

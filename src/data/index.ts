@@ -1,7 +1,7 @@
 // Data sets: the Dataset type, loaders (IDX, CIFAR-10), named sources, splits, batching, export.
 export { Dataset, concat, split, take, batches, type DatasetInit, type ImageShape, type Batch, type BatchOptions } from './dataset.js';
 export { DataError } from './errors.js';
-export { parseIdx, readIdx, encodeIdx, writeIdx, loadIdxPair, bytesToUnit, unitToBytes, type IdxArray, type IdxPair } from './idx.js';
+export { parseIdx, readIdx, encodeIdx, encodeIdxFloat32, writeIdx, loadIdxPair, bytesToUnit, unitToBytes, type IdxArray, type IdxPair } from './idx.js';
 export { loadCifar10, parseCifarBatch, CIFAR10_CLASSES, CIFAR10_RECORD, CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILES, CIFAR10_URL } from './cifar10.js';
 export { makeSynthetic, type SyntheticOptions } from './synthetic.js';
 export {

@@ -76,7 +76,9 @@ export function loadSource(name: string, o: SourceOptions): Dataset {
   }
   if (!Object.hasOwn(LOADERS, name)) throw new DataError(`unknown data source "${name}"; known sources: ${SOURCES().join(', ')}`);
   // With a seed the limit is a stratified sample of the whole split; without, the first ones.
-  return LOADERS[name as SourceName](o, o.seed === undefined ? o.limit : undefined);
+  const ds = LOADERS[name as SourceName](o, o.seed === undefined ? o.limit : undefined);
+  if (ds.length === 0) throw new DataError(`${name}: the ${o.split} split holds no images${o.dataDir ? ` (in ${o.dataDir})` : ''}; give a data set with at least one`);
+  return ds;
 }
 
 /** The file names of an IDX split (MNIST's naming), gzip or not. */

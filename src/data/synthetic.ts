@@ -14,11 +14,18 @@ export interface SyntheticOptions {
   name?: string;
 }
 
+/** At most this many pixel values (1 GiB of float32) in a generated set. */
+export const SYNTHETIC_MAX_VALUES = 2 ** 28;
+
 export function makeSynthetic(o: SyntheticOptions): Dataset {
   const [c, h, w] = o.shape ?? [1, 28, 28];
   const k = o.numClasses ?? 10;
   const seed = o.seed ?? 0;
   if (!Number.isInteger(o.n) || o.n < 1) throw new DataError(`synthetic: n must be a positive integer, got ${o.n}`);
+  // Generated in memory (4 bytes a pixel): a typo'd limit must not take all of it.
+  if (o.n * c * h * w > SYNTHETIC_MAX_VALUES) {
+    throw new DataError(`synthetic: ${o.n} images of [${c}, ${h}, ${w}] would take ${((o.n * c * h * w * 4) / 2 ** 30).toFixed(1)} GiB; generate at most ${Math.floor(SYNTHETIC_MAX_VALUES / (c * h * w))} (lower data.trainLimit or data.testLimit)`);
+  }
   if (!Number.isInteger(k) || k < 2) throw new DataError(`synthetic: numClasses must be an integer >= 2, got ${k}`);
   if (![c, h, w].every((v) => Number.isInteger(v) && v > 0) || h < 8 || w < 8) {
     throw new DataError(`synthetic: shape [${c}, ${h}, ${w}] must be positive integers with height and width >= 8`);

@@ -1,6 +1,10 @@
 // Certifying one evaluated set (clean or triggered inputs, poisoned or baseline model) with one
 // certifier, in chunks: after each chunk the certificates so far are written (atomically) to a
 // partial file, so Ctrl-C or a crash loses at most one chunk and a rerun continues from there.
+// Certifiers that can take long per chunk (smoothing with a large n) pause between batches, so
+// Ctrl-C is seen within a batch; the interrupted chunk is dropped and recomputed from its seed.
+// Before a chunk is certified the model's logits on it are checked: NaN or infinite logits stop
+// the certification (no certifier may certify from them).
 // The partial file is named by the stage hash (config, and the digest of the model), so a
 // changed config or another model never resumes it. Each chunk's randomness comes from its own
 // seed, so a resumed run equals an unbroken one.
@@ -10,11 +14,11 @@ import { certifierOptions, type ExperimentConfig } from '../config/index.js';
 import { CERTIFIERS } from '../catalog/index.js';
 import type { Dataset } from '../data/index.js';
 import type { Module } from '../nn/index.js';
-import { noGrad, tidy } from '../tensor/index.js';
-import { readCertificatesJsonl, writeCertificatesJsonl, type Certificate } from '../certify/index.js';
+import { noGrad, tidy, type Tensor } from '../tensor/index.js';
+import { NonFiniteLogitsError, readCertificatesJsonl, writeCertificatesJsonl, type Certificate } from '../certify/index.js';
 import { gatherBatch, deriveSeed } from '../train/loop.js';
 import { createProgress } from '../train/progress.js';
-import { Interrupted, interruptRequested, withInterruptHandler } from '../util/interrupt.js';
+import { Interrupted, interruptRequested, withInterruptHandler, yieldToEventLoop } from '../util/interrupt.js';
 import { certifierEngine } from './engines.js';
 
 export interface EvalSet {
@@ -40,21 +44,46 @@ export class CertificationInterrupted extends Interrupted {}
 
 const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
 
+export interface CertifyRangeOptions {
+  /** Awaited between units of work of certifiers that have an async path; may throw to stop. */
+  between?: () => Promise<void>;
+  log?: (line: string) => void;
+}
+
+/** Throws NonFiniteLogitsError when the model's logits on images [N, ...] hold a NaN or infinity, naming the first such input. */
+export function assertFiniteLogits(model: Module, images: Tensor, set: EvalSet, start: number): void {
+  noGrad(() =>
+    tidy(() => {
+      const logits = model.forward(images);
+      if (Number.isFinite(logits.abs().max().item())) return;
+      const i = logits.isfinite().logicalNot().sum(1).toArray().findIndex((v) => v > 0);
+      throw new NonFiniteLogitsError(
+        `the model gives NaN or infinite logits on test input ${set.data.originIndex(start + i)} (${set.name} set); ` +
+          'no certificate can be computed from them (are its weights broken, or did training diverge?)',
+      );
+    }),
+  );
+}
+
 /** Certificates for the inputs [start, end) of the set, with their positions and data set indices. */
-export async function certifyRange(cfg: ExperimentConfig, kind: string, set: EvalSet, start: number, end: number, chunkIndex: number): Promise<Certificate[]> {
+export async function certifyRange(cfg: ExperimentConfig, kind: string, set: EvalSet, start: number, end: number, chunkIndex: number, o: CertifyRangeOptions = {}): Promise<Certificate[]> {
   const engine = await certifierEngine(kind);
   const options = certifierOptions(cfg, kind);
   const { model, data } = set;
   model.eval();
-  return noGrad(() =>
-    tidy(() => {
-      const batch = gatherBatch(data, range(start, end), model.device);
-      const labels = Array.from(data.labels.subarray(start, end));
-      const seed = deriveSeed(cfg.seed, `${kind}/${set.name}`, chunkIndex);
-      const certs = engine.certify(model, batch.x, labels, options, { seed, numClasses: data.numClasses });
-      return certs.map((c, i) => ({ ...c, index: start + i, datasetIndex: data.originIndex(start + i) }));
-    }),
-  );
+  const labels = Array.from(data.labels.subarray(start, end));
+  const ctx = { seed: deriveSeed(cfg.seed, `${kind}/${set.name}`, chunkIndex), numClasses: data.numClasses, log: o.log };
+  const x = tidy(() => gatherBatch(data, range(start, end), model.device).x);
+  try {
+    assertFiniteLogits(model, x, set, start);
+    const certs =
+      engine.certifyAsync && o.between
+        ? await engine.certifyAsync(model, x, labels, options, { ...ctx, between: o.between })
+        : noGrad(() => tidy(() => engine.certify(model, x, labels, options, ctx)));
+    return certs.map((c, i) => ({ ...c, index: start + i, datasetIndex: data.originIndex(start + i) }));
+  } finally {
+    x.dispose();
+  }
 }
 
 /** The partial file of a stage hash, and every partial of the same file (stale ones are removed). */
@@ -76,14 +105,30 @@ export async function certifySet(cfg: ExperimentConfig, kind: string, set: EvalS
   if (done.length % chunk !== 0 && done.length !== n) done = done.slice(0, done.length - (done.length % chunk));
   if (done.length) o.log?.(`certify ${kind} (${set.name}): resuming after ${done.length} of ${n} inputs`);
   const progress = createProgress({ total: n, label: `certify ${kind} (${set.name})`, unit: 'inputs', bar: o.progress, log: o.log });
+  const stop = () => {
+    progress.stop();
+    return new CertificationInterrupted(`certification interrupted; ${done.length} of ${n} inputs are saved in ${partial} (run again to continue)`);
+  };
+  // Between batches of a chunk: let Ctrl-C be handled (at most every 50 ms: a yield costs a
+  // little), and stop there; the chunk is redone from its seed on resume.
+  let yielded = Date.now();
+  const between = async () => {
+    if (interruptRequested()) throw stop();
+    if (Date.now() - yielded < 50) return;
+    await yieldToEventLoop();
+    yielded = Date.now();
+    if (interruptRequested()) throw stop();
+  };
+  const said = new Set<string>();
+  const logOnce = (line: string) => void (said.has(line) || (said.add(line), o.log?.(line)));
   await withInterruptHandler(async () => {
     for (let start = done.length; start < n; start += chunk) {
-      if (interruptRequested()) throw new CertificationInterrupted(`certification interrupted; ${done.length} of ${n} inputs are saved in ${partial} (run again to continue)`);
+      if (interruptRequested()) throw stop();
       const end = Math.min(n, start + chunk);
-      done = done.concat(await certifyRange(cfg, kind, set, start, end, start / chunk));
+      done = done.concat(await certifyRange(cfg, kind, set, start, end, start / chunk, { between, log: logOnce }));
       writeCertificatesJsonl(partial, done);
       progress.update(done.length);
-      await new Promise<void>((r) => setImmediate(r));
+      await yieldToEventLoop();
     }
   });
   const right = done.filter((c) => c.vouched && c.correct).length;

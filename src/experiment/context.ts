@@ -11,7 +11,7 @@ import type { InputGradient, PoisonResult } from '../poison/index.js';
 import { readCertificatesJsonl, type Certificate } from '../certify/index.js';
 import type { Summary } from '../pipeline/index.js';
 import { attackEngine } from './engines.js';
-import { evalInputs, trainingSet, triggerSpec } from './inputs.js';
+import { checkSplitsMatch, cleanEvalInputs, trainingSet, triggerSpec, withTrigger } from './inputs.js';
 
 export interface ExperimentData {
   train: Dataset;
@@ -37,6 +37,12 @@ export class RunContext {
   table?: string;
   /** The report's title (the certify command names the user's model). */
   title?: string;
+  /**
+   * Checks that a stage's artefact read from the run folder belongs to this run (its stage
+   * record, hash and digests; set by the runner). Throws when it does not, so a file left by
+   * another config, model or command is never read as this run's.
+   */
+  checkArtefact?: (stage: string) => void;
 
   /** Where models train and certify (config `device`, resolved once). */
   readonly device: Device;
@@ -59,7 +65,9 @@ export class RunContext {
     if (!this.dataCache) {
       const t0 = Date.now();
       const train = trainingSet(this.cfg);
-      const { clean, triggered } = evalInputs(this.cfg);
+      const clean = cleanEvalInputs(this.cfg);
+      checkSplitsMatch(this.cfg, train, clean);
+      const triggered = withTrigger(this.cfg, clean);
       this.dataCache = { train, clean, triggered };
       this.timings.data = (Date.now() - t0) / 1000;
       this.io.log(`data: ${this.cfg.data.dataset}, ${train.length} training and ${clean.length} evaluated test inputs`);
@@ -89,6 +97,7 @@ export class RunContext {
   model(stage: string, file: string): Module {
     let m = this.models.get(stage);
     if (!m) {
+      if (!this.provided.has(stage)) this.checkArtefact?.(stage);
       m = this.buildModel();
       loadModelWeights(this.modelFile(stage, file), m);
       m.eval();
@@ -128,6 +137,7 @@ export class RunContext {
     let c = this.certs.get(stage);
     if (!c) {
       c = readCertificatesJsonl(this.path(file), { numClasses: DATASETS.get(this.cfg.data.dataset).numClasses });
+      this.checkArtefact?.(stage);
       this.certs.set(stage, c);
     }
     return c;

@@ -6,6 +6,6 @@ export { RunContext, inputGradient, type ExperimentData } from './context.js';
 export { StageLog, lockRunFolder, fileDigest, RunFolderError, type StageRecord, type LockJob } from './run-folder.js';
 export { triggerSpec, trainingSet, evalInputs } from './inputs.js';
 export { certifySet, certifyRange, modelPredictions, CertificationInterrupted, type EvalSet } from './certify-set.js';
-export { trainVictim, objectiveFor, scheduleFor } from './victim.js';
+export { trainVictim, objectiveFor, scheduleFor, trainingBatchProblem, TRAINING_STEP_BYTES } from './victim.js';
 export { writeRunReport } from './report-stage.js';
 export { attackEngine, objectiveEngine, certifierEngine, defenseEngine } from './engines.js';

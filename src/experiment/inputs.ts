@@ -1,7 +1,7 @@
 // What a run derives from its config before any stage: the trigger, and the evaluated test
 // inputs (clean and triggered). One home for each, shared by the stages and the CLI.
 import type { ExperimentConfig } from '../config/index.js';
-import { loadSource, take, type Dataset } from '../data/index.js';
+import { DataError, loadSource, take, type Dataset } from '../data/index.js';
 import { applyTrigger, makeTrigger, type TriggerSpec } from '../poison/index.js';
 
 /** The trigger spec of the attack config (the same at training and at test time). */
@@ -24,13 +24,34 @@ export function trainingSet(cfg: ExperimentConfig): Dataset {
   });
 }
 
+/** Training and test images must have one shape and one set of classes (files from two data sets are caught here, not later as a model or trigger problem). */
+export function checkSplitsMatch(cfg: ExperimentConfig, train: Dataset, test: Dataset): void {
+  const where = cfg.data.dataDir ? ` in ${cfg.data.dataDir}` : '';
+  if (train.shape.join() !== test.shape.join()) {
+    throw new DataError(
+      `${cfg.data.dataset}: the training images are [${train.shape.join(', ')}] but the test images are [${test.shape.join(', ')}]; the train and test files${where} must come from one data set`,
+    );
+  }
+  if (train.numClasses !== test.numClasses) {
+    throw new DataError(`${cfg.data.dataset}: the training set has ${train.numClasses} classes but the test set ${test.numClasses}; the train and test files${where} must come from one data set`);
+  }
+}
+
 /**
  * The evaluated test inputs: the first `eval.testInputs` of a seeded stratified sample of the
  * test split (each keeps its index in the split: Dataset.originIndex), clean and triggered.
  */
 export function evalInputs(cfg: ExperimentConfig): { clean: Dataset; triggered: Dataset } {
+  const clean = cleanEvalInputs(cfg);
+  return { clean, triggered: withTrigger(cfg, clean) };
+}
+
+/** The evaluated test inputs without the trigger. */
+export function cleanEvalInputs(cfg: ExperimentConfig): Dataset {
   const testSet = loadSource(cfg.data.dataset, { split: 'test', dataDir: cfg.data.dataDir || undefined, limit: cfg.data.testLimit > 0 ? cfg.data.testLimit : undefined });
   const n = cfg.eval.testInputs > 0 ? Math.min(cfg.eval.testInputs, testSet.length) : testSet.length;
-  const clean = n < testSet.length ? take(testSet, n, cfg.seed) : testSet;
-  return { clean, triggered: applyTrigger(clean, makeTrigger(triggerSpec(cfg), clean.shape)) };
+  return n < testSet.length ? take(testSet, n, cfg.seed) : testSet;
 }
+
+/** The inputs with the config's trigger applied. */
+export const withTrigger = (cfg: ExperimentConfig, clean: Dataset): Dataset => applyTrigger(clean, makeTrigger(triggerSpec(cfg), clean.shape));

@@ -54,9 +54,19 @@ export class StageLog {
   }
   /** True when the stage was recorded under `hash` and every artefact is present with its recorded digest. */
   upToDate(stage: string, hash: string): boolean {
+    return this.staleness(stage, hash) === undefined;
+  }
+  /** Why the stage's artefacts cannot be taken as computed under `hash` (undefined when they can). */
+  staleness(stage: string, hash: string): string | undefined {
     const r = this.records[stage];
-    if (!r || r.hash !== hash) return false;
-    return Object.entries(r.artefacts).every(([f, d]) => existsSync(join(this.runDir, f)) && fileDigest(join(this.runDir, f)) === d);
+    if (!r) return 'has no record in stages.json of a finished stage (written by an interrupted run, another command, or an older abstain)';
+    if (r.hash !== hash) return 'was computed under another config or from another model than this folder now has (its stage hash differs)';
+    for (const [f, d] of Object.entries(r.artefacts)) {
+      const path = join(this.runDir, f);
+      if (!existsSync(path)) return `lacks ${f}`;
+      if (fileDigest(path) !== d) return `has a ${f} that changed after abstain wrote it (its sha256 differs from stages.json)`;
+    }
+    return undefined;
   }
   /** Records the stage as done under `hash`, digesting its artefacts as they are now. */
   mark(stage: string, hash: string, artefacts: readonly string[]): StageRecord {

@@ -41,6 +41,8 @@ export interface RunOptions {
    * others wait for it to appear in the cache. Only saves work: the cache is safe without it.
    */
   cacheLease?: (key: string) => Promise<() => void>;
+  /** More work on the run folder after the stages, while this process still holds its lock (abstain poison's export). */
+  then?: (ctx: RunContext, runDir: string) => Promise<void> | void;
 }
 
 export interface RunResult {
@@ -73,6 +75,16 @@ async function runStages(cfg: ExperimentConfig, o: RunOptions): Promise<RunResul
     const stages = new StageLog(runDir);
     const all = stagesFor(cfg);
     const byName = new Map(all.map((s) => [s.name, s]));
+    // Every artefact read back from the folder must be this run's (not another config's, model's or command's).
+    ctx.checkArtefact = (name) => {
+      const s = byName.get(name);
+      if (!s || o.provided?.[name]) return;
+      const problem = stages.staleness(name, stageHash(cfg, s, stages, ctx.device));
+      if (problem) {
+        const fix = o.only ? 'run the command that made this folder (abstain run, or abstain certify) again to recompute it' : 'run again with --force';
+        throw new RunFolderError(`${runDir}: the ${name} stage ${problem}; its ${s.artefacts.join(', ')} cannot be used: ${fix}`);
+      }
+    };
     const rows = STAGES.map((r) => r.name);
     for (const t of o.targets ?? []) if (!rows.includes(t)) throw new RunFolderError(`unknown stage "${t}"; the stages are ${rows.join(', ')}`);
     for (const [name, file] of Object.entries(o.provided ?? {})) {
@@ -126,6 +138,7 @@ async function runStages(cfg: ExperimentConfig, o: RunOptions): Promise<RunResul
         releaseLease?.();
       }
     }
+    await o.then?.(ctx, runDir);
     return { runDir, summary: ctx.summary ?? {}, table: ctx.table ?? '', timings: ctx.timings, skipped };
   } finally {
     ctx.dispose();

@@ -3,6 +3,7 @@
 import { objectiveOptions, type ExperimentConfig } from '../config/index.js';
 import type { Dataset } from '../data/index.js';
 import type { Module } from '../nn/index.js';
+import { noGrad, tensor, workingBytes } from '../tensor/index.js';
 import { Adam, SGD } from '../train/optim.js';
 import { CosineAnnealingLR, StepLR } from '../train/schedule.js';
 import type { Objective } from '../train/objective.js';
@@ -41,9 +42,34 @@ export interface VictimOptions {
   epochs?: number;
 }
 
+/** Memory one training step may need; a batch whose estimate exceeds it is refused (its size is part of the method, so it is not split). */
+export const TRAINING_STEP_BYTES = 8 * 2 ** 30;
+
+/**
+ * Why a training batch of `batch` samples would not fit the memory budget, given the working
+ * memory of one sample's forward pass: a step keeps the activations for backward and adds their
+ * gradients and the optimizer's temporaries, about three times the forward pass.
+ */
+export function trainingBatchProblem(batch: number, forwardBytesPerSample: number, configured = batch, budget = TRAINING_STEP_BYTES): string | undefined {
+  const step = 3 * forwardBytesPerSample * batch;
+  if (step <= budget) return undefined;
+  const fits = Math.max(1, Math.floor(budget / (3 * forwardBytesPerSample)));
+  return (
+    `a training step on ${batch} samples (train.batchSize ${configured}) would need about ${(step / 2 ** 30).toFixed(1)} GiB (${Math.ceil((3 * forwardBytesPerSample) / 1024)} KiB per sample); ` +
+    `the limit is ${budget / 2 ** 30} GiB: use --batch-size ${fits} or less`
+  );
+}
+
 /** Trains model in place on data the way the config's victim does; returns the epoch history. */
 export async function trainVictim(cfg: ExperimentConfig, model: Module, data: Dataset, evalData: Dataset, o: VictimOptions): Promise<EpochRecord[]> {
   const t = cfg.train;
+  const batch = Math.min(t.batchSize, data.length);
+  if (batch > 1) {
+    model.eval(); // one sample through BatchNorm in train mode is not allowed; the estimate is the same
+    const perSample = workingBytes(() => noGrad(() => model.forward(tensor(data.image(0), [1, ...data.shape]))));
+    const problem = trainingBatchProblem(batch, perSample, t.batchSize);
+    if (problem) throw new RangeError(problem);
+  }
   const optimizer =
     t.optimizer.kind === 'adam'
       ? new Adam(model.parameters(), { lr: t.optimizer.lr, weightDecay: t.optimizer.weightDecay })

@@ -12,4 +12,4 @@ export { Sequential } from './layers/sequential.js';
 export { BasicBlock, type BasicBlockOptions } from './layers/basic-block.js';
 export { fanIn, kaimingUniformBound } from './init.js';
 export { architectures, getArchitecture, buildModel, type Architecture, type BuildOptions, type InputShape } from './architectures.js';
-export { saveModel, loadModelWeights } from './io.js';
+export { saveModel, loadModelWeights, assertFiniteWeights, nonFiniteCount, WeightsError } from './io.js';

@@ -98,6 +98,7 @@ export function prepare(clean: Dataset, o: AttackOptions): Prepared {
   const seed = o.seed ?? 0;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new PoisonConfigError(`poison seed ${String(seed)} must be a non-negative integer`);
   const n = clean.length;
+  if (n === 0) throw new PoisonConfigError(`the training set ${clean.name} is empty; there is nothing to poison`);
   const count = Math.round(rate * n);
   if (count < 1) {
     throw new PoisonConfigError(`poison rate ${rate} makes 0 poisoned samples from ${n}; use a rate >= ${(0.5 / n).toPrecision(2)}`);

@@ -64,6 +64,30 @@ export function tidy<T>(fn: () => T): T {
   return result;
 }
 
+const DTYPE_BYTES: Record<string, number> = { float32: 4, float64: 8, int32: 4, int64: 8, uint8: 1, bool: 1 };
+
+/**
+ * Runs fn in its own scope and returns the bytes held by the tensors it created, then frees
+ * them all (its result included). Inside tidy every intermediate lives until the scope ends, so
+ * this is fn's working memory (views count as copies: an upper bound).
+ */
+export function workingBytes(fn: () => unknown): number {
+  const scope = new Set<Disposable>();
+  scopes.push(scope);
+  let bytes = 0;
+  try {
+    fn();
+  } finally {
+    scopes.pop();
+    for (const t of scope) {
+      const x = t as unknown as { size: number; dtype: string };
+      bytes += x.size * (DTYPE_BYTES[x.dtype] ?? 8);
+      native.dispose(t.handle);
+    }
+  }
+  return bytes;
+}
+
 /** Exempts tensors from every enclosing tidy scope (e.g. parameters created inside one). */
 export function keep<T extends Disposable | Disposable[]>(t: T): T {
   for (const x of Array.isArray(t) ? t : [t]) untrack(x);

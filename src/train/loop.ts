@@ -63,6 +63,14 @@ export interface TrainResult {
   resumedFrom?: { epoch: number; step: number };
 }
 
+/** The loss became NaN or infinite: the weights are no longer usable, so training stops instead of saving them. */
+export class TrainingDiverged extends Error {
+  override name = 'TrainingDiverged';
+  constructor(readonly epoch: number, readonly step: number, readonly loss: number) {
+    super(`training diverged at epoch ${epoch + 1}, step ${step} (loss ${loss}), so the model is not saved; lower the learning rate (train.optimizer.lr, --lr) and run again`);
+  }
+}
+
 export class TrainingInterrupted extends Interrupted {
   constructor(readonly checkpointDir: string | undefined, readonly epoch: number, readonly step: number) {
     super(
@@ -237,7 +245,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
           const hits = noGrad(() => r.logits.argmax(1).eq(batch.y).sum().item());
           return [r.loss.item(), hits] as const;
         });
-        if (!Number.isFinite(loss)) throw new Error(`training diverged at epoch ${epoch + 1}, step ${step} (loss ${loss}); lower the learning rate`);
+        if (!Number.isFinite(loss)) {
+          progress.stop();
+          throw new TrainingDiverged(epoch, step, loss);
+        }
         lossSum += loss * idx.length;
         correct += ok;
         seen += idx.length;

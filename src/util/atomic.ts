@@ -21,6 +21,10 @@ export function writeFileAtomic(path: string, data: string | Uint8Array | Uint8A
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
+    // Name the file the user knows (the target), not the temporary one, in errno messages
+    // (a failed write(2), e.g. ENOSPC, carries no path at all).
+    const x = e as NodeJS.ErrnoException;
+    if (x.code && (x.path === tmp || x.path === undefined)) x.path = path;
     throw e;
   }
 }

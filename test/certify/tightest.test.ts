@@ -61,9 +61,12 @@ test('on an IBP-trained network the tightest of IBP and CROWN certifies inputs C
   assert.ok(T.size > Cr.size);
   // DeepPoly's concretisation at the intermediate layers recovers what IBP keeps and CROWN loses
   assert.ok(D.size > Cr.size, `DeepPoly ${D.size}, CROWN ${Cr.size}`);
-  // margins: the elementwise maximum
+  // margins: the elementwise maximum (up to float rounding: the methods ran in batches of other sizes)
   tightest.forEach((c, i) =>
-    c.marginLower!.forEach((v, j) => assert.equal(v, Math.max(ibp[i].marginLower![j], crown[i].marginLower![j]), `input ${i} margin ${j}`)),
+    c.marginLower!.forEach((v, j) => {
+      const want = Math.max(ibp[i].marginLower![j], crown[i].marginLower![j]);
+      assert.ok(Math.abs(v - want) <= 1e-5 * (1 + Math.abs(want)), `input ${i} margin ${j}: ${v} against ${want}`);
+    }),
   );
   // no counterexample to a tightest certificate
   const preds = noGrad(() => model.forward(x).argmax(1).toArray());

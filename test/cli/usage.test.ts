@@ -54,15 +54,15 @@ test('the real command: exit codes and no stack trace', () => {
   assert.equal(help.code, 0);
   assert.match(help.out, /Usage: abstain/);
   const bad = spawnCli('poison', '--rate', '2', '--epochs', '0', '--out', join(tmp(), 'x'));
-  assert.equal(bad.code, 1);
+  assert.equal(bad.code, 2, 'a bad flag value is bad usage');
   assert.doesNotMatch(bad.err, /\n\s+at /, 'no stack trace');
   assert.equal(spawnCli('nope').code, 2);
 });
 
-test('an invalid value exits 1, lists every bad field and writes nothing', async () => {
+test('an invalid flag value exits 2 (bad usage), lists every bad field and writes nothing', async () => {
   const out = join(tmp(), 'never');
   const r = await cli('poison', '--rate', '1.5', '--epochs', '0', '--dataset', 'mnistt', '--out', out);
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 2);
   const lines = r.err.trim().split('\n');
   assert.ok(lines.every((l) => l.startsWith('abstain: ')), r.err);
   assert.ok(lines.some((l) => /^abstain: attack\.rate: must be < 1 \(got 1\.5\)/.test(l)), r.err);
@@ -71,7 +71,7 @@ test('an invalid value exits 1, lists every bad field and writes nothing', async
   assert.equal(r.out, '');
   assert.equal(existsSync(out), false, 'nothing written');
   const unknown = await cli('config', '--print', '--set', 'attack.nope=1');
-  assert.equal(unknown.code, 1);
+  assert.equal(unknown.code, 2);
   assert.match(unknown.err, /^abstain: attack\.nope: unknown field/);
 });
 

@@ -89,7 +89,7 @@ test('unreadable and unparsable files fail with the path', () => {
   const dir = tmp();
   writeFileSync(join(dir, 'bad.json'), '{ "name": ');
   assert.throws(() => loadConfig(join(dir, 'bad.json')), (e: Error) => e instanceof ConfigError && e.message.includes('bad.json') && /cannot parse/.test(e.message));
-  assert.throws(() => loadConfig(join(dir, 'missing.yaml')), /missing\.yaml: invalid config\n {2}cannot read the file \(ENOENT\)/);
+  assert.throws(() => loadConfig(join(dir, 'missing.yaml')), /missing\.yaml: invalid config\n {2}cannot read the config file: no such file/);
 });
 
 test('explainConfig lists every leaf field with its default', () => {

@@ -52,7 +52,7 @@ test('the file follows the format: u64 LE header length, JSON header, contiguous
 test('a file that is not safetensors, or is truncated, gives one clear Error', () => {
   const notSt = join(dir, 'not.safetensors');
   writeFileSync(notSt, 'hello, I am a text file and not a tensor file at all');
-  assert.throws(() => T.loadSafetensors(notSt), /not a valid safetensors file \(header length \d+ exceeds the file size/);
+  assert.throws(() => T.loadSafetensors(notSt), /not a valid safetensors file \(its first 8 bytes give a header length of \d+, more than the 52-byte file holds/);
   const tiny = join(dir, 'tiny.safetensors');
   writeFileSync(tiny, Buffer.from([1, 2, 3]));
   assert.throws(() => T.loadSafetensors(tiny), /only 3 bytes/);
@@ -61,14 +61,14 @@ test('a file that is not safetensors, or is truncated, gives one clear Error', (
   const raw = readFileSync(good);
   const cut = join(dir, 'cut.safetensors');
   writeFileSync(cut, raw.subarray(0, raw.length - 10));
-  assert.throws(() => T.loadSafetensors(cut), /tensor 'w' ends at byte 400 but the data section holds 390; the file is truncated/);
+  assert.throws(() => T.loadSafetensors(cut), /tensor 'w' ends at byte 400 of the data, but the file holds 390 data bytes; the file is truncated/);
   const badJson = Buffer.alloc(16);
   badJson.writeBigUInt64LE(8n, 0);
   badJson.write('{{{{{{{{', 8);
   const bj = join(dir, 'badjson.safetensors');
   writeFileSync(bj, badJson);
   assert.throws(() => T.loadSafetensors(bj), /header is not JSON/);
-  assert.throws(() => T.loadSafetensors(join(dir, 'missing.safetensors')), /cannot read \(ENOENT\)/);
+  assert.throws(() => T.loadSafetensors(join(dir, 'missing.safetensors')), /missing\.safetensors: cannot read the weights: no such file/);
   const f16 = Buffer.from(JSON.stringify({ h: { dtype: 'F16', shape: [1], data_offsets: [0, 2] } }));
   const hdr = Buffer.alloc(8);
   hdr.writeBigUInt64LE(BigInt(f16.length));
