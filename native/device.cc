@@ -3,6 +3,7 @@
 // and 2.x share, so the same source builds against Debian's CPU libtorch and a CUDA PyTorch.
 #include "common.h"
 #include <ATen/Parallel.h>
+#include <c10/core/GradMode.h>
 #include <c10/core/InferenceMode.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
@@ -35,7 +36,7 @@ static ABSTAIN_FN(MoveToInplace) {
     at::Tensor& t = Unwrap(info[0]);
     at::Device d = DeviceArg(info, 1);
     if (t.device() != d) {
-      at::NoGradGuard no_grad;
+      c10::NoGradGuard no_grad;  // not at::, which libtorch 2.x declares in a header it no longer pulls in
       at::Tensor moved = t.detach().to(d);
       if (t.requires_grad()) moved.requires_grad_(true);
       if (t.grad().defined()) moved.mutable_grad() = t.grad().detach().to(d);

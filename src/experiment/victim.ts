@@ -66,7 +66,7 @@ export async function trainVictim(cfg: ExperimentConfig, model: Module, data: Da
   const batch = Math.min(t.batchSize, data.length);
   if (batch > 1) {
     model.eval(); // one sample through BatchNorm in train mode is not allowed; the estimate is the same
-    const perSample = workingBytes(() => noGrad(() => model.forward(tensor(data.image(0), [1, ...data.shape]))));
+    const perSample = workingBytes(() => noGrad(() => model.forward(tensor(data.image(0), [1, ...data.shape], undefined, model.device))));
     const problem = trainingBatchProblem(batch, perSample, t.batchSize);
     if (problem) throw new RangeError(problem);
   }
