@@ -18,7 +18,7 @@ import { DEMO_CONFIG, DEMO_QUICK_CONFIG } from './demo.js';
 /** Errors whose message is written for the user (one line naming the input and the fix). */
 const USER_ERRORS = new Set([
   'CliError', 'DataError', 'PoisonConfigError', 'NativeLoadError', 'SafetensorsError', 'RangeError', 'UnknownKindError', 'RunFolderError',
-  'CertificateFileError', 'WeightsError', 'NonFiniteLogitsError', 'TrainingDiverged', 'QueueError', 'DeviceError',
+  'CertificateFileError', 'WeightsError', 'NonFiniteLogitsError', 'TrainingDiverged', 'QueueError', 'DeviceError', 'DefenseError',
 ]);
 
 const ENGINE_HELP = `

@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync }
 import { hostname } from 'node:os';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { ExperimentConfig } from '../config/index.js';
-import type { Summary } from '../pipeline/index.js';
+import type { DefensesSummary, Summary } from '../pipeline/index.js';
 import { defaultVersions } from '../report/index.js';
 import { torchVersions } from '../tensor/index.js';
 import { throwIfInterrupted, withInterruptHandler } from '../util/interrupt.js';
@@ -48,6 +48,8 @@ export interface RunOptions {
 export interface RunResult {
   runDir: string;
   summary: Summary;
+  /** What the defenses found and cost (summary.json's `defenses`); absent without defenses. */
+  defenses?: DefensesSummary;
   table: string;
   timings: Record<string, number>;
   /** Stages that were up to date (or taken from the cache) and not run again. */
@@ -139,7 +141,7 @@ async function runStages(cfg: ExperimentConfig, o: RunOptions): Promise<RunResul
       }
     }
     await o.then?.(ctx, runDir);
-    return { runDir, summary: ctx.summary ?? {}, table: ctx.table ?? '', timings: ctx.timings, skipped };
+    return { runDir, summary: ctx.summary ?? {}, ...(ctx.defenses ? { defenses: ctx.defenses } : {}), table: ctx.table ?? '', timings: ctx.timings, skipped };
   } finally {
     ctx.dispose();
     release();

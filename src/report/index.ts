@@ -7,3 +7,4 @@ export { renderHtmlReport, writeHtmlReport, type HtmlReportInput, type ReportPlo
 export { reproduceMarkdown, reproduceHtml, seedRow, type ReproduceRow, type SeedFigures, type FigureSpread } from './reproduce.js';
 export { writeReport, type ReportInput, type CertificateSets } from './report.js';
 export { renderVegaLite, inlineSvg } from './vega.js';
+export { formatDefensesTable, defensesHtml, defenseFinding } from './defenses.js';
