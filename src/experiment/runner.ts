@@ -30,6 +30,11 @@ export interface RunOptions {
   provided?: Record<string, string>;
   /** A folder of stage results shared between runs: a stage recorded there under the same hash is copied, not recomputed. */
   cache?: string;
+  /**
+   * Put every stage into the cache, the poisoned ones too (by default only what does not depend on
+   * the poison is shared). The defense grid's cells share the undefended run of their attack.
+   */
+  cacheAll?: boolean;
   /** The report's title. */
   title?: string;
   /** The queue job running this experiment (abstain worker): recorded in the run folder's lock, see lockRunFolder. */
@@ -119,7 +124,7 @@ async function runStages(cfg: ExperimentConfig, o: RunOptions): Promise<RunResul
         continue;
       }
       let releaseLease: (() => void) | undefined;
-      if (shared && o.cacheLease && cacheable(s, byName)) {
+      if (shared && o.cacheLease && (o.cacheAll || cacheable(s, byName))) {
         releaseLease = await o.cacheLease(basename(cacheDir(shared, s, hash)));
         if (fromCache(shared, runDir, stages, s, hash)) {
           releaseLease(); // computed by another run while this one waited
@@ -135,7 +140,7 @@ async function runStages(cfg: ExperimentConfig, o: RunOptions): Promise<RunResul
         ctx.timings[s.name] = seconds(t0);
         if (s.always) continue;
         stages.mark(s.name, hash, s.artefacts);
-        if (o.cache && cacheable(s, byName)) toCache(o.cache, runDir, stages.get(s.name)!, s, hash);
+        if (o.cache && (o.cacheAll || cacheable(s, byName))) toCache(o.cache, runDir, stages.get(s.name)!, s, hash);
       } finally {
         releaseLease?.();
       }

@@ -4,6 +4,7 @@
 // inputs. The defended rows of the certifier tables sit beside the undefended ones (table.ts, html.ts).
 import Table from 'cli-table3';
 import type { DefenseSummary, DefensesSummary } from '../pipeline/defenses.js';
+import { radiusKey, type SetMetrics, type Summary } from '../pipeline/metrics.js';
 import { esc, pct } from './format.js';
 
 const plain = { head: [] as string[], border: [] as string[] };
@@ -31,8 +32,11 @@ export function defenseFinding(d: DefenseSummary): string {
   return '';
 }
 
-const cleanCost = (s: DefensesSummary) =>
-  s.cleanAccuracy ? `clean accuracy ${pct(s.cleanAccuracy.undefended)} → ${pct(s.cleanAccuracy.defended)} (${s.cleanAccuracy.lost.toFixed(1)} points lost)` : '';
+const cleanCost = (s: DefensesSummary) => {
+  const a = s.cleanAccuracy;
+  if (!a) return '';
+  return `clean accuracy of the plain model ${pct(a.undefended)} undefended, ${pct(a.defended)} defended (${a.lost >= 0 ? `${a.lost.toFixed(1)} points lost` : `${(-a.lost).toFixed(1)} points gained`})`;
+};
 
 export function formatDefensesTable(s: DefensesSummary): string {
   const table = new Table({ head: ['defense', 'acts on', 'what it found', 'seconds'], style: plain, colWidths: [24, 10, 72, 9], wordWrap: true });
@@ -56,4 +60,24 @@ ${rows}
 </tbody>
 </table>
 <p>${esc(s.model === 'defended' ? 'The defended rows of the results tables use the victim retrained without the flagged samples and/or repaired.' : 'The defended rows use the victim itself (no data filter or repair), with the input defenses in front of it.')} A refused input counts as a fallback. ${esc(cleanCost(s))}</p>`;
+}
+
+/** Undefended beside defended, per certifier: certified accuracy, fallback and certified-wrong rates at r_d on clean and triggered inputs. */
+export function formatDefendedTable(summary: Summary): string {
+  const parts: string[] = [];
+  for (const cs of Object.values(summary)) {
+    if (!cs?.defended || !cs.defendedTriggered) continue;
+    const rd = radiusKey(cs.deploymentRadius);
+    const table = new Table({ style: plain });
+    table.push(
+      [{ content: `${cs.certifier}, r_d = ${rd}`, colSpan: 2 }, { content: `cert. acc. @ ${rd}`, colSpan: 2, hAlign: 'center' }, { content: 'fallback (availability)', colSpan: 2, hAlign: 'center' }, { content: 'certified wrong (integrity)', colSpan: 2, hAlign: 'center' }],
+      ['inputs', 'accuracy (undef. → def.)', 'undefended', 'defended', 'undefended', 'defended', 'undefended', 'defended'],
+    );
+    const row = (name: string, u: SetMetrics, d: SetMetrics) =>
+      table.push([name, `${pct(u.accuracy)} → ${pct(d.accuracy)}`, pct(u.certifiedAccuracy[rd]), pct(d.certifiedAccuracy[rd]), pct(u.fallbackRate), pct(d.fallbackRate), pct(u.certifiedWrongRate), pct(d.certifiedWrongRate)]);
+    row('clean', cs.clean, cs.defended);
+    row('triggered', cs.triggered, cs.defendedTriggered);
+    parts.push(table.toString());
+  }
+  return parts.length ? parts.join('\n') + '\n' : '';
 }
