@@ -136,7 +136,7 @@ export function defenseGridCells(scale: DefenseScale, f: DefenseGridFilter, user
   for (const d of f.defenses ?? []) DEFENSES.get(d);
   const attacks = f.attacks?.length ? f.attacks : ATTACKS.names.filter((n) => ATTACKS.get(n).inDefenseGrid);
   const certifiers = (f.certifiers?.length ? f.certifiers : scale.certifiers).map(settingFromId);
-  const defenses = f.defenses?.length ? f.defenses : [...DEFENSES.names];
+  const defenses = DEFENSES.names.filter((n) => !f.defenses?.length || f.defenses.includes(n)); // in catalog order
   const { outDir: _o, name: _n, 'defense.kinds': _k, ...rest } = user;
   // a defense that needs smoothing has no cell under another certifier
   const applies = (d: string, c: CertifierSetting) => DEFENSES.get(d).uses.smoothing !== 'required' || c.family === 'smoothing';
