@@ -11,6 +11,8 @@ export interface AttackEntry<O extends TObject = TObject> extends KindWithOption
   aim: 'availability' | 'integrity' | 'none';
   /** A row of `abstain reproduce` unless the user picks the attacks. */
   inDefaultGrid: boolean;
+  /** A row of `abstain reproduce --defenses` (BadNets, the integrity baseline, and the strongest availability attacks). */
+  inDefenseGrid: boolean;
   /** The attacker's surrogate model this attack needs, if any: trained by the runner on the clean training set with this objective kind. */
   surrogate?(options: Static<O>): { objective: string; epochs: number } | undefined;
   // The engine takes the shared options and the kind's own, merged (see src/poison/common.ts).
@@ -26,6 +28,7 @@ export const ATTACKS = family('attack', {
     aim: 'none',
     options: noOptions(),
     inDefaultGrid: false,
+    inDefenseGrid: false,
     load: () => import('../poison/none.js'),
   }),
   badnets: attack({
@@ -35,6 +38,7 @@ export const ATTACKS = family('attack', {
       targetLabel: int(0, 'The label every triggered sample is given.', { minimum: 0 }),
     }),
     inDefaultGrid: true,
+    inDefenseGrid: true,
     load: () => import('../poison/badnets.js'),
   }),
   uncertainty: attack({
@@ -44,6 +48,8 @@ export const ATTACKS = family('attack', {
       labels: oneOf(['random', 'all', 'soft'] as const, 'soft', 'random: one uniformly random hard label per copy (mostly certified-wrong answers: integrity); all: one copy per class; soft: a uniform soft target (more fallback: availability).', { alias: 'labels' }),
     }),
     inDefaultGrid: true,
+    // the strongest availability attack measured so far (docs/defenses.md: 49.5% triggered fallback at 50,000 images)
+    inDefenseGrid: true,
     load: () => import('../poison/uncertainty.js'),
   }),
   boundary: attack({
@@ -60,6 +66,7 @@ export const ATTACKS = family('attack', {
       surrogateEpochs: int(1, 'direction gradient: epochs of standard training of the surrogate model (the victim\'s architecture).', { minimum: 1 }),
     }),
     inDefaultGrid: true,
+    inDefenseGrid: true,
     surrogate: (o) => (o.direction === 'gradient' ? { objective: 'standard', epochs: o.surrogateEpochs } : undefined),
     load: () => import('../poison/boundary.js'),
   }),

@@ -10,6 +10,7 @@ import { MODEL_FILES, RunContext, runExperiment, type RunResult } from '../exper
 import { buildModel, loadModelWeights, WeightsError, type Module } from '../nn/index.js';
 import { readSafetensorsFileHeader, SafetensorsError } from '../tensor/index.js';
 import { CliError, type Io } from './io.js';
+import { formatDefendedTable, formatDefensesTable } from '../report/index.js';
 import { evalData, headline, readRunConfig } from './run-report.js';
 
 export interface EngineOptions {
@@ -156,6 +157,20 @@ export async function certify(
   engineIo(io, o).log(`certify: ${modelFile} (${cfg.model.architecture}) on ${data.clean.length} ${cfg.data.dataset} test inputs, clean and triggered`);
   const r = await runExperiment(cfg, { ...runOptions(io, o), targets: ['certify', 'report'], provided: { train: modelFile }, title: `abstain certify: ${modelFile}` });
   io.out.write(r.table + '\n' + headline(r.summary));
+  io.out.write(`summary: ${join(r.runDir, 'summary.json')}\nreport:  ${join(r.runDir, 'report.html')}\n`);
+  return 0;
+}
+
+/**
+ * `abstain defend`: the experiment with its defense stages. Everything up to date is reused, so on
+ * a finished run only the defense stages and the defended certification run.
+ */
+export async function defend(cfg: ExperimentConfig, o: EngineOptions, io: Io): Promise<number> {
+  const r = await runExperiment(cfg, runOptions(io, o));
+  io.out.write(formatDefendedTable(r.summary));
+  if (r.defenses) io.out.write(formatDefensesTable(r.defenses));
+  io.out.write('\n' + headline(r.summary));
+  if (r.skipped.length) io.out.write(`skipped (up to date): ${r.skipped.join(', ')}\n`);
   io.out.write(`summary: ${join(r.runDir, 'summary.json')}\nreport:  ${join(r.runDir, 'report.html')}\n`);
   return 0;
 }

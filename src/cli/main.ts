@@ -12,13 +12,13 @@ import { defaultVersions } from '../report/summary.js';
 import { EXIT, UsageError, processIo, type Io } from './io.js';
 import { addConfigOptions, type ConfigFlags } from './options.js';
 import { SCALES } from './reproduce-grid.js';
-import { ATTACKS, CERTIFIERS } from '../catalog/index.js';
+import { ATTACKS, CERTIFIERS, DEFENSES } from '../catalog/index.js';
 import { DEMO_CONFIG, DEMO_QUICK_CONFIG } from './demo.js';
 
 /** Errors whose message is written for the user (one line naming the input and the fix). */
 const USER_ERRORS = new Set([
   'CliError', 'DataError', 'PoisonConfigError', 'NativeLoadError', 'SafetensorsError', 'RangeError', 'UnknownKindError', 'RunFolderError',
-  'CertificateFileError', 'WeightsError', 'NonFiniteLogitsError', 'TrainingDiverged', 'QueueError', 'DeviceError',
+  'CertificateFileError', 'WeightsError', 'NonFiniteLogitsError', 'TrainingDiverged', 'QueueError', 'DeviceError', 'DefenseError',
 ]);
 
 const ENGINE_HELP = `
@@ -114,6 +114,28 @@ ${ENGINE_HELP}`);
     });
   }
 
+  // ---- defend ----
+  {
+    const cmd = program
+      .command('defend')
+      .description('run the experiment of a config with defenses (--defense): on a finished run only the defense stages and the defended certification run; prints undefended beside defended')
+      .argument('[config]', 'a YAML or JSON config file (default: the built-in defaults, run folder runs/defend)');
+    const flags = addConfigOptions(cmd, { outHelp: 'the run folder (default: outDir/name of the config)' });
+    engineOptions(cmd, { resume: true, force: true });
+    cmd.addHelpText('after', `
+Defenses (--defense, comma-separated; their options are defense.<kind>.*, see abstain config --explain):
+${DEFENSES.names.map((n) => `  ${n.padEnd(22)} ${DEFENSES.get(n).stage.padEnd(8)} ${DEFENSES.get(n).description}`).join('\n')}
+
+Example:
+  abstain run tiny.yaml
+  abstain defend tiny.yaml --defense strip,fine-pruning     # reuses the run, adds the defense stages`);
+    withHelp(cmd).action(async (file: string | undefined, o: EngineFlags) => {
+      const cfg = loadConfig(file ?? { name: 'defend' }, flags.overrides());
+      if (!cfg.defense.kinds.length) throw new UsageError(`defend: no defense given; add --defense <kinds> (${DEFENSES.names.join(', ')}) or defense.kinds in the config`);
+      done(await (await engine()).defend(cfg, o, io));
+    });
+  }
+
   // ---- poison ----
   {
     const cmd = program
@@ -195,6 +217,7 @@ Example:
       .option('--sigmas <list>', 'values of σ for the certifiers with a σ axis (smoothing) instead of the catalog\'s', numberList('--sigmas'))
       .option('--epsilons <list>', 'values of ε for the certifiers with an ε axis (ibp, crown, ...) instead of the catalog\'s', numberList('--epsilons'))
       .option('--list', 'list the cells and exit')
+      .option('--defenses', 'the defense grid instead: every defense (and none; --defense picks some) against BadNets and the availability attacks under smoothing σ 0.25 and IBP ε 0.1 on MNIST, plus each defense\'s adaptive attacker: results-defenses.md / .html / .json')
       .option('--seeds <n>', 'run every cell with N seeds (the config\'s seed s, s+1, ...): the table shows mean ± standard deviation', positiveInt('--seeds'))
       .option('--queue <url>', 'hand the runs to a pool of `abstain worker`s through this Redis (redis://HOST:PORT[/DB]) instead of running them here; see docs/pool.md')
       .option('--results <dir>', 'with --queue: the shared folder every worker can reach that holds the run folders (the same as --out)')
@@ -208,8 +231,15 @@ Example:
 Scales:
 ${scales}
 Config flags (e.g. --epochs 1 --n 200) change every cell; the grid's own axes (data set, attack, rate, certifier) always win.`);
-    withHelp(cmd).action(async (o: EngineFlags & { scale: 'smoke' | 'small' | 'full'; out?: string; results?: string; datasets?: string[]; attacks?: string[]; rates?: number[]; certifiers?: string[]; sigmas?: number[]; epsilons?: number[]; list?: boolean; seeds?: number; queue?: string; status?: boolean; wait?: boolean; attempts?: number; retryDelay?: number }) => {
+    withHelp(cmd).action(async (o: EngineFlags & { scale: 'smoke' | 'small' | 'full'; out?: string; results?: string; datasets?: string[]; attacks?: string[]; rates?: number[]; certifiers?: string[]; sigmas?: number[]; epsilons?: number[]; list?: boolean; seeds?: number; queue?: string; status?: boolean; wait?: boolean; attempts?: number; retryDelay?: number; defenses?: boolean }) => {
       if (o.results && o.out && o.results !== o.out) throw new UsageError(`--results ${o.results} and --out ${o.out}: give one folder (--results is another name for --out)`);
+      if (o.defenses) {
+        const other = (['queue', 'seeds', 'rates', 'datasets', 'sigmas', 'epsilons', 'results'] as const).find((k) => o[k] !== undefined);
+        if (other) throw new UsageError(`--defenses cannot be combined with --${other} (the defense grid is MNIST at one poison rate, one seed, run here); drop --${other}`);
+        const { reproduceDefenses } = await import('./reproduce-defenses.js');
+        done(await reproduceDefenses({ ...o, filter: { attacks: o.attacks, certifiers: o.certifiers } }, flags.overrides(), io));
+        return;
+      }
       const { reproduce } = await import('./reproduce.js');
       done(await reproduce({ ...o, out: o.results ?? o.out, filter: { datasets: o.datasets, attacks: o.attacks, rates: o.rates, certifiers: o.certifiers, sigmas: o.sigmas, epsilons: o.epsilons } }, flags.overrides(), io));
     });

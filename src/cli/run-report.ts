@@ -35,6 +35,12 @@ export function headline(summary: Summary): string {
       `${cs.certifier}: certified accuracy at r_d ${rd}: clean ${pct(cs.clean.certifiedAccuracy[rd])}, triggered ${pct(cs.triggered.certifiedAccuracy[rd])} ` +
         `(attack effect ${cs.attackEffect.toFixed(1)} points: fallback ${pct(cs.triggered.fallbackRate)}, certified wrong ${pct(cs.triggered.certifiedWrongRate)})${base}`,
     );
+    if (cs.defended && cs.defendedTriggered) {
+      lines.push(
+        `${cs.certifier}, defended: clean ${pct(cs.defended.certifiedAccuracy[rd])}, triggered ${pct(cs.defendedTriggered.certifiedAccuracy[rd])} ` +
+          `(fallback ${pct(cs.defendedTriggered.fallbackRate)}, certified wrong ${pct(cs.defendedTriggered.certifiedWrongRate)}; refused inputs count as fallback)`,
+      );
+    }
   }
   return lines.join('\n') + (lines.length ? '\n' : '');
 }

@@ -56,7 +56,7 @@ function optionsOf<E extends Record<string, KindWithOptions>>(f: Family<E>): Opt
   return out as OptionsOf<E>;
 }
 
-const root = obj('An abstain experiment: poison, (defend,) train, certify, report.', {
+const root = obj('An abstain experiment: poison, train, (defend,) certify, report.', {
   name: str('demo', 'Name of the run; the run folder is outDir/name.', { minLength: 1, alias: 'name' }),
   seed: int(0, 'Seed for every random choice (poison indices, init, shuffling, smoothing noise).', { minimum: 0, alias: 'seed' }),
   outDir: str('runs', 'Folder that holds the run folders.', { minLength: 1 }),
@@ -82,10 +82,15 @@ const root = obj('An abstain experiment: poison, (defend,) train, certify, repor
       value: num(1, 'Pixel intensity of the pattern, in [0, 1].', prob),
       alpha: num(0.1, 'blend: weight of the pattern.', { exclusiveMinimum: 0, maximum: 1 }),
     }),
+    adaptive: obj("An adaptive attacker's extra samples, appended after the attack's own (mode add) and recorded in poison.json, each kind built to evade a defense (src/poison/adaptive.ts).", {
+      kind: oneOf(['none', 'cover', 'strip-cover', 'decoy'] as const, 'none', 'none; cover: triggered copies with their true labels (against activation clustering and spectral signatures); strip-cover: the trigger superimposed on clean images with a split target (against STRIP); decoy: clean images with wrong labels (against loss isolation).', { alias: 'adaptive' }),
+      rate: num(0.005, 'Extra samples as a share of the clean training set.', { exclusiveMinimum: 0, exclusiveMaximum: 1 }),
+    }),
     ...optionsOf(ATTACKS),
   }),
   defense: obj('Defenses against the poison, by where they act (see the catalog); several may be combined.', {
-    kinds: kindNames(DEFENSES, [], 'Defenses to apply, in order.', 'defense'),
+    kinds: kindNames(DEFENSES, [], 'Defenses to apply: data filters (their flagged samples are removed together), then model repairs in the order given, then input defenses in the order given.', 'defense'),
+    cleanSamples: int(1000, "The defender's held-out clean data: this many test images, drawn (seeded) from the test split without the evaluated inputs.", { minimum: 1, alias: 'clean-samples' }),
     ...optionsOf(DEFENSES),
   }),
   train: obj('How the victim trains (the same for the baseline).', {

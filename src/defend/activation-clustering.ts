@@ -20,6 +20,7 @@ import { Generator } from '../tensor/index.js';
 import { permutation } from '../data/index.js';
 import { representations } from './features.js';
 import { splitByFlag, type DataFilterOptions, type FilterResult } from './types.js';
+import type { DataDefense } from './engine.js';
 
 export const AC_ANALYSES = ['relative-size', 'silhouette', 'both'] as const;
 export type AcAnalysis = (typeof AC_ANALYSES)[number];
@@ -120,3 +121,14 @@ export function activationClustering(data: Dataset, model: Module, opts: Activat
   }
   return { ...splitByFlag(flag, scores), classes };
 }
+
+/** The catalog's activation-clustering: the filter with the run's seed; the per-class splits go to the report. */
+export const engine: DataDefense<Omit<ActivationClusteringOptions, 'seed' | 'features'>> = {
+  name: 'activation-clustering',
+  stage: 'data',
+  async filter(poisoned, victim, options, ctx) {
+    const r = activationClustering(poisoned, victim, { ...options, seed: ctx.seed });
+    const round = (x: number) => Number(x.toFixed(4));
+    return { ...r, detail: { classes: r.classes.map((c) => ({ ...c, smallerShare: round(c.smallerShare), silhouette: round(c.silhouette) })) } };
+  },
+};

@@ -17,6 +17,7 @@ import { noGrad, tensor, tidy } from '../tensor/index.js';
 import { deriveSeed } from '../train/index.js';
 import { fit } from './fit.js';
 import type { TrainRecipe } from './types.js';
+import type { TrainingDefense } from './engine.js';
 
 export interface DpaOptions {
   /** k, the number of partitions (and models). Levine & Feizi use 1,200 and 3,000 on MNIST. */
@@ -118,7 +119,7 @@ export function dpaVote(models: readonly Module[], inputs: Dataset, batchSize = 
     for (let s = 0; s < n; s += batchSize) {
       const b = Math.min(batchSize, n - s);
       tidy(() => {
-        const x = tensor(inputs.images.subarray(s * d, (s + b) * d), [b, ...inputs.shape]);
+        const x = tensor(inputs.images.subarray(s * d, (s + b) * d), [b, ...inputs.shape], undefined, models[0]?.device);
         for (const m of models) {
           const pred = m.forward(x).argmax(1).toArray();
           for (let i = 0; i < b; i++) counts[s + i][pred[i]]++;
@@ -128,3 +129,28 @@ export function dpaVote(models: readonly Module[], inputs: Dataset, batchSize = 
   });
   return counts.map((c) => ({ counts: c, ...dpaCertificate(c) }));
 }
+
+/**
+ * The catalog's dpa: the ensemble is trained with the victim's recipe, votes on every evaluated
+ * set and is then disposed (its k models are not kept; the votes are the result).
+ */
+export const engine: TrainingDefense<{ partitions: number }> = {
+  name: 'dpa',
+  stage: 'training',
+  async train(poisoned, o, ctx, sets) {
+    const step = Math.max(1, Math.round(o.partitions / 10));
+    ctx.log(`dpa: training ${o.partitions} partition models on ${poisoned.length} samples (about ${Math.round(poisoned.length / o.partitions)} each)`);
+    const ens = await trainPartitioned(poisoned, ctx.recipe, {
+      partitions: o.partitions,
+      seed: ctx.seed,
+      onPartition: (done, total) => void (done % step === 0 && done < total && ctx.log(`dpa: ${done}/${total} partition models trained`)),
+    });
+    try {
+      const votes = Object.fromEntries(Object.entries(sets).map(([name, ds]) => [name, ens.vote(ds)]));
+      const sizes = Array.from(ens.sizes).sort((a, b) => a - b);
+      return { votes, detail: { partitions: o.partitions, partitionSize: { min: sizes[0], median: sizes[Math.floor(sizes.length / 2)], max: sizes[sizes.length - 1] } } };
+    } finally {
+      ens.dispose();
+    }
+  },
+};

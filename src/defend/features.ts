@@ -44,7 +44,7 @@ export function representations(model: Module, data: Dataset, batchSize = 1000):
     noGrad(() => {
       for (let s = 0; s < data.length; s += batchSize) {
         const idx = range(s, Math.min(data.length, s + batchSize));
-        const flat = tidy(() => forwardUntil(seq, end, gatherBatch(data, idx).x).flatten(1).toFloat32Array());
+        const flat = tidy(() => forwardUntil(seq, end, gatherBatch(data, idx, model.device).x).flatten(1).toFloat32Array());
         const d = flat.length / idx.length;
         for (let i = 0; i < idx.length; i++) out.push(flat.slice(i * d, (i + 1) * d));
       }
@@ -76,7 +76,7 @@ export function perSampleLoss(model: Module, data: Dataset, batchSize = 1000): F
       for (let s = 0; s < data.length; s += batchSize) {
         const idx = range(s, Math.min(data.length, s + batchSize));
         const l = tidy(() => {
-          const b = gatherBatch(data, idx);
+          const b = gatherBatch(data, idx, model.device);
           const logits = model.forward(b.x);
           return (b.soft ? logits.logSoftmax(1).mul(b.soft).sum(1).neg() : crossEntropy(logits, b.y, 'none')).toFloat32Array();
         });

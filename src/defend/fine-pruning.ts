@@ -14,6 +14,8 @@ import { evaluateAccuracy, gatherBatch, type Objective } from '../train/index.js
 import { fit } from './fit.js';
 import { forwardUntil, lastConv } from './features.js';
 import type { RepairResult } from './types.js';
+import type { ModelDefense } from './engine.js';
+import { DefenseError } from './errors.js';
 
 export interface FinePruningOptions {
   /** Stop pruning before clean accuracy falls more than this below the unpruned model's. Default 0.04. */
@@ -42,7 +44,7 @@ export function channelActivations(model: Module, data: Dataset, batchSize = 100
     noGrad(() => {
       for (let s = 0; s < data.length; s += batchSize) {
         const idx = Array.from({ length: Math.min(batchSize, data.length - s) }, (_, i) => s + i);
-        const m = tidy(() => forwardUntil(seq, index + 1, gatherBatch(data, idx).x).relu().sum([0, 2, 3]).toFloat32Array());
+        const m = tidy(() => forwardUntil(seq, index + 1, gatherBatch(data, idx, model.device).x).relu().sum([0, 2, 3]).toFloat32Array());
         m.forEach((v, c) => (sums[c] += v));
       }
     });
@@ -59,7 +61,7 @@ export function pruneChannels(model: Module, channels: Iterable<number>): void {
   for (const c of channels) mask[c] = 0;
   noGrad(() =>
     tidy(() => {
-      const m = tensor(mask, [conv.outChannels]);
+      const m = tensor(mask, [conv.outChannels], undefined, conv.weight.device);
       conv.weight.mul_(m.reshape([conv.outChannels, 1, 1, 1]));
       conv.bias?.mul_(m);
     }),
@@ -127,3 +129,35 @@ export async function finePrune(model: Module, clean: Dataset, o: FinePruningOpt
     seconds: (Date.now() - t0) / 1000,
   };
 }
+
+export interface FinePruningEngineOptions {
+  maxAccuracyDrop: number;
+  /** 0: prune by maxAccuracyDrop. */
+  pruneRate: number;
+  fineTuneEpochs: number;
+  lr: number;
+  batchSize: number;
+}
+
+/** The catalog's fine-pruning: on the defender's clean data, fine-tuned with the victim's objective. */
+export const engine: ModelDefense<FinePruningEngineOptions> = {
+  name: 'fine-pruning',
+  stage: 'model',
+  async repair(model, o, ctx) {
+    try {
+      lastConv(model);
+    } catch (e) {
+      throw new DefenseError(`fine-pruning prunes the channels of the last convolution, and this architecture has none (${(e as Error).message}); use an architecture with convolutions, e.g. --arch mnist-small`);
+    }
+    const r = await finePrune(model, ctx.clean, {
+      maxAccuracyDrop: o.maxAccuracyDrop,
+      ...(o.pruneRate > 0 ? { pruneRate: o.pruneRate } : {}),
+      fineTuneEpochs: o.fineTuneEpochs,
+      lr: o.lr,
+      batchSize: o.batchSize,
+      objective: ctx.recipe.objective,
+      seed: ctx.seed,
+    });
+    return { ...r.detail, prunedChannels: r.pruned };
+  },
+};

@@ -12,3 +12,5 @@ export { finePrune, channelActivations, pruneChannels, FINE_PRUNING_DEFAULTS, ty
 export { neuralCleanse, neuralCleanseDetect, reverseTrigger, unlearn, anomalyIndices, applyReversed, NC_DEFAULTS, UNLEARN_DEFAULTS, type NeuralCleanseOptions, type NeuralCleanseResult, type ReversedTrigger, type NcCandidate, type UnlearnOptions } from './neural-cleanse.js';
 export { stripEntropy, stripThresholds, calibrateStrip, STRIP_TAILS, STRIP_DEFAULTS, type StripOptions, type StripDetector, type StripTail, type Classifier } from './strip.js';
 export { voteSplitDefense, detectVoteSplit, locateTrigger, occlude, meanImage, topVoteShares, topVotes, VOTE_SPLIT_DEFAULTS, type VoteSplitOptions, type VoteSplitDefense, type VoteSplitDetection, type TriggerLocation, type Window } from './vote-split.js';
+export { DefenseError } from './errors.js';
+export type { DefenseContext, DefenseDetail, DefenseEngine, DataDefense, TrainingDefense, TrainingDefenseResult, ModelDefense, InputDefense, PreparedInputDefense } from './engine.js';

@@ -15,6 +15,7 @@ import type { Objective } from '../train/index.js';
 import { fit } from './fit.js';
 import { perSampleLoss } from './features.js';
 import { splitByFlag, type DataFilterOptions, type FilterResult, type TrainRecipe } from './types.js';
+import type { DataDefense } from './engine.js';
 
 export const LOSS_SIDES = ['low', 'high', 'both'] as const;
 export type LossSide = (typeof LOSS_SIDES)[number];
@@ -71,3 +72,25 @@ export function lossIsolation(data: Dataset, model: Module, opts: LossIsolationO
   const scores = Float32Array.from(logs, (l) => (side === 'low' ? median - l : side === 'high' ? l - median : Math.abs(l - median)));
   return splitByFlag(flag, scores);
 }
+
+export interface LossIsolationEngineOptions {
+  ratio: number;
+  side: LossSide;
+  gamma: number;
+  isolationEpochs: number;
+}
+
+/** The catalog's loss-isolation: ABL's isolation model (the victim's recipe with local gradient ascent), then the loss tails. */
+export const engine: DataDefense<LossIsolationEngineOptions> = {
+  name: 'loss-isolation',
+  stage: 'data',
+  async filter(poisoned, _victim, o, ctx) {
+    ctx.log(`loss-isolation: training the isolation model (${o.isolationEpochs} epochs, local gradient ascent at γ ${o.gamma})`);
+    const iso = await trainIsolationModel(poisoned, ctx.recipe, { gamma: o.gamma, epochs: o.isolationEpochs, seed: ctx.seed });
+    try {
+      return { ...lossIsolation(poisoned, iso, { ratio: o.ratio, side: o.side }), detail: { ratio: o.ratio, side: o.side, gamma: o.gamma, isolationEpochs: o.isolationEpochs } };
+    } finally {
+      iso.dispose();
+    }
+  },
+};

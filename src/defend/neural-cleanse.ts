@@ -23,6 +23,7 @@ import { permutation } from '../data/index.js';
 import { Adam, type Objective } from '../train/index.js';
 import { fit } from './fit.js';
 import type { RepairResult } from './types.js';
+import type { ModelDefense } from './engine.js';
 
 
 export type NcCandidate = number | 'availability';
@@ -103,13 +104,15 @@ export function reverseTrigger(model: Module, clean: Dataset, candidate: NcCandi
     throw new RangeError(`neural cleanse: candidate ${candidate} is not a class in 0..${k - 1}`);
   }
   const gen = new Generator(o.seed + (candidate === 'availability' ? k : candidate) + 1);
+  const device = model.device;
+  const noise = device === 'cpu' ? gen : new Generator(gen.seed, device); // the noise is drawn where the model runs
   const params = model.parameters();
   const had = params.map((p) => p.requiresGrad);
   params.forEach((p) => p.requiresGrad_(false));
   const wasTraining = model.training;
   model.eval();
-  const a = zeros([1, h, w]).requiresGrad_(true); // mask logits: m starts at ½ everywhere
-  const b = zeros([c, h, w]).requiresGrad_(true);
+  const a = zeros([1, h, w], 'float32', device).requiresGrad_(true); // mask logits: m starts at ½ everywhere
+  const b = zeros([c, h, w], 'float32', device).requiresGrad_(true);
   const opt = new Adam([a, b], { lr: o.lr, betas: [0.5, 0.9] });
   const draws = o.sigma > 0 ? o.noiseSamples : 1;
   let cost = o.initCost;
@@ -130,12 +133,12 @@ export function reverseTrigger(model: Module, clean: Dataset, candidate: NcCandi
       const [ok, maskNorm] = tidy(() => {
         const xs = new Float32Array(bs * d);
         idx.forEach((j, i) => xs.set(clean.image(j), i * d));
-        const x = tensor(xs, [bs, c, h, w]);
+        const x = tensor(xs, [bs, c, h, w], undefined, device);
         opt.zeroGrad();
         const m = a.sigmoid();
         const p = b.sigmoid();
         let xt = x.mul(m.neg().add(1)).add(m.mul(p));
-        if (draws > 1) xt = xt.repeat([draws, 1, 1, 1]).add(randn([draws * bs, c, h, w], { generator: gen }).mul(o.sigma));
+        if (draws > 1) xt = xt.repeat([draws, 1, 1, 1]).add(randn([draws * bs, c, h, w], { generator: noise, device }).mul(o.sigma));
         const probs = model.forward(xt).softmax(1).reshape([draws, bs, k]).mean(0);
         const goal = candidate === 'availability'
           ? probs.max(1)
@@ -234,3 +237,34 @@ export async function neuralCleanse(model: Module, clean: Dataset, opts: NeuralC
     seconds: (Date.now() - t0) / 1000,
   };
 }
+
+export interface NeuralCleanseEngineOptions {
+  candidates: 'all' | 'classes' | 'availability';
+  noiseSamples: number;
+  steps: number;
+  batchSize: number;
+  lr: number;
+  initCost: number;
+  successThreshold: number;
+  patience: number;
+  anomalyThreshold: number;
+  unlearn: { triggeredShare: number; epochs: number; lr: number; batchSize: number };
+}
+
+/**
+ * The catalog's neural-cleanse: the availability candidate reads the smoothing σ of the run (0,
+ * the base classifier alone, when smoothing is not configured); unlearning uses the victim's objective.
+ */
+export const engine: ModelDefense<NeuralCleanseEngineOptions> = {
+  name: 'neural-cleanse',
+  stage: 'model',
+  async repair(model, o, ctx) {
+    const classes = Array.from({ length: ctx.numClasses }, (_, t) => t);
+    const candidates: NcCandidate[] = o.candidates === 'classes' ? classes : o.candidates === 'availability' ? ['availability'] : [...classes, 'availability'];
+    const sigma = ctx.certifier?.sigma ?? 0;
+    ctx.log(`neural-cleanse: reverse-engineering ${candidates.length} trigger(s), ${o.steps} steps each${sigma ? ` (availability goal under σ ${sigma})` : ''}`);
+    const { unlearn: u, candidates: _c, ...rest } = o;
+    const r = await neuralCleanse(model, ctx.clean, { ...rest, candidates, sigma, seed: ctx.seed, unlearn: { ...u, objective: ctx.recipe.objective, seed: ctx.seed } });
+    return { flagged: r.flagged, unlearned: r.flagged.length > 0, candidates: r.detail };
+  },
+};

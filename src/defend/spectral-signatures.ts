@@ -14,6 +14,7 @@ import type { Dataset } from '../data/index.js';
 import type { Module } from '../nn/index.js';
 import { representations } from './features.js';
 import { splitByFlag, type DataFilterOptions, type FilterResult } from './types.js';
+import type { DataDefense } from './engine.js';
 
 export interface SpectralSignaturesOptions extends DataFilterOptions {
   /** ρ̂, the defender's upper estimate of the poison rate (Tran et al.: ε). Default 0.01. */
@@ -66,3 +67,12 @@ export function spectralSignatures(data: Dataset, model: Module, opts: SpectralS
   }
   return splitByFlag(flag, scores);
 }
+
+/** The catalog's spectral-signatures (ε is the poison's share within a class). */
+export const engine: DataDefense<Omit<SpectralSignaturesOptions, 'seed' | 'features'>> = {
+  name: 'spectral-signatures',
+  stage: 'data',
+  async filter(poisoned, victim, options) {
+    return { ...spectralSignatures(poisoned, victim, options), detail: { poisonRate: options.poisonRate, removalFactor: options.removalFactor } };
+  },
+};

@@ -15,9 +15,11 @@
 // refusal is then at most k/(n + 1) ≤ a per tail (the conformal rank argument), and at least
 // a − 1/(n + 1): the measured FRR stays within binomial noise of the setting.
 import { uniformInts, type Dataset } from '../data/index.js';
-import { Generator, noGrad, tensor, tidy, type Tensor } from '../tensor/index.js';
+import { Generator, noGrad, tensor, tidy, type Device, type Tensor } from '../tensor/index.js';
 import type { Module } from '../nn/index.js';
 import type { RefuseResult } from './types.js';
+import type { InputDefense } from './engine.js';
+import { DefenseError } from './errors.js';
 
 export const STRIP_TAILS = ['low', 'high', 'both'] as const;
 export type StripTail = (typeof STRIP_TAILS)[number];
@@ -33,6 +35,8 @@ export interface StripOptions {
   seed?: number;
   /** Inputs per forward batch (each brings N blends). Default 10. */
   batchInputs?: number;
+  /** Where a Classifier function (not a Module) computes; default the CPU. */
+  device?: Device;
 }
 
 export const STRIP_DEFAULTS = { perturbations: 100, falseRejectionRate: 0.01, tail: 'both', seed: 0, batchInputs: 10 } as const;
@@ -61,16 +65,17 @@ export function stripEntropy(model: Module | Classifier, inputs: Dataset, overla
   const picks = uniformInts(n * N, overlays.length, new Generator(o.seed));
   const out = new Float32Array(n);
   const wasTraining = typeof model === 'function' ? false : model.training;
+  const device = typeof model === 'function' ? opts.device : model.device;
   if (typeof model !== 'function') model.eval();
   try {
     noGrad(() => {
-      const pool = tensor(overlays.images, [overlays.length, d]);
+      const pool = tensor(overlays.images, [overlays.length, d], undefined, device);
       try {
         for (let s = 0; s < n; s += o.batchInputs) {
           const b = Math.min(o.batchInputs, n - s);
           const h = tidy(() => {
-            const x = tensor(inputs.images.subarray(s * d, (s + b) * d), [b, 1, d]);
-            const idx = tensor(BigInt64Array.from(picks.subarray(s * N, (s + b) * N), (v) => BigInt(v)), [b * N], 'int64');
+            const x = tensor(inputs.images.subarray(s * d, (s + b) * d), [b, 1, d], undefined, device);
+            const idx = tensor(BigInt64Array.from(picks.subarray(s * N, (s + b) * N), (v) => BigInt(v)), [b * N], 'int64', device);
             const blends = pool.indexSelect(0, idx).reshape([b, N, d]).add(x).clamp(0, 1).reshape([b * N, ...shape]);
             const logp = f(blends).logSoftmax(1);
             const entropy = logp.exp().mul(logp).sum(1).neg().div(Math.LN2); // bits
@@ -131,3 +136,31 @@ export function calibrateStrip(model: Module | Classifier, calibration: Dataset,
     },
   };
 }
+
+export interface StripEngineOptions {
+  perturbations: number;
+  falseRejectionRate: number;
+  tail: StripTail;
+  batchInputs: number;
+}
+
+/** The catalog's strip: the first half of the defender's clean images are the overlays, the second half set the thresholds. */
+export const engine: InputDefense<StripEngineOptions> = {
+  name: 'strip',
+  stage: 'input',
+  async prepare(model, o, ctx) {
+    const n = ctx.clean.length;
+    const half = Math.floor(n / 2);
+    const perTail = o.tail === 'both' ? o.falseRejectionRate / 2 : o.falseRejectionRate;
+    const need = Math.ceil(1 / perTail) - 1;
+    if (n - half < need) {
+      throw new DefenseError(`strip: ${n - half} clean calibration images (half of defense.cleanSamples ${n}) cannot set a ${o.falseRejectionRate} false-rejection rate; raise defense.cleanSamples to at least ${2 * need}`);
+    }
+    const idx = (a: number, b: number) => Int32Array.from({ length: b - a }, (_, i) => a + i);
+    const strip = calibrateStrip(model, ctx.clean.subset(idx(half, n)), ctx.clean.subset(idx(0, half)), { ...o, seed: ctx.seed });
+    return {
+      refuse: (ds) => strip.refuse(ds).refused,
+      detail: { threshold: strip.threshold, overlays: half, calibration: n - half, perturbations: o.perturbations, falseRejectionRate: o.falseRejectionRate, tail: o.tail },
+    };
+  },
+};

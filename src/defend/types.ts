@@ -1,19 +1,18 @@
-// What every defense shares: where it acts and the shape of its answer there.
+// What the defense algorithms share: the shape of their answers where they act (their engines,
+// one per catalog kind, are in engine.ts).
 //
-//   before training  filterTrainingSet(data, model, opts) → FilterResult  (activation clustering,
-//                    spectral signatures, loss isolation): the victim trains again on `keep`;
-//   during training  trainPartitioned(data, opts) → DPA ensemble + certificate  (dpa.ts);
-//   after training   repair(model, cleanData, opts) → RepairResult  (fine-pruning, neural cleanse):
-//                    the model is changed in place;
-//   at test time     refuse / transform inputs  (STRIP: RefuseResult; ours: a fixed occlusion).
+//   training set  filterTrainingSet(data, model, opts) → FilterResult  (activation clustering,
+//                 spectral signatures, loss isolation): the victim trains again on `keep`;
+//   training      trainPartitioned(data, opts) → DPA ensemble + certificate  (dpa.ts);
+//   model         repair(model, cleanData, opts) → RepairResult  (fine-pruning, neural cleanse):
+//                 the model is changed in place;
+//   inputs        refuse / transform inputs  (STRIP: RefuseResult; ours: a fixed occlusion).
 //
 // Scores are oriented so that larger means more suspicious. Every defense takes a `seed` where it
 // draws anything, so a run is reproducible from its config.
 import type { Dataset } from '../data/index.js';
 import type { Module } from '../nn/index.js';
 import type { Objective } from '../train/index.js';
-
-export type DefenseStage = 'before-training' | 'during-training' | 'after-training' | 'test-time';
 
 /** The answer of a training-set filter. */
 export interface FilterResult {

@@ -25,6 +25,8 @@ import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import { permutation, type Dataset } from '../data/index.js';
 import type { Module } from '../nn/index.js';
 import { Generator, noGrad, randn, tensor, tidy } from '../tensor/index.js';
+import type { InputDefense } from './engine.js';
+import { DefenseError } from './errors.js';
 
 export interface VoteSplitOptions {
   /** The smoothing σ of the deployed certifier. */
@@ -80,8 +82,8 @@ export function topVotes(model: Module, images: Float32Array, shape: readonly nu
       for (let s = 0; s < n; s += per) {
         const b = Math.min(per, n - s);
         const [shares, tops] = tidy(() => {
-          const x = tensor(images.subarray(s * d, (s + b) * d), [b, 1, ...shape]);
-          const noisy = randn([b, samples, ...shape], { generator: gen }).mul(sigma).add(x).reshape([b * samples, ...shape]);
+          const x = tensor(images.subarray(s * d, (s + b) * d), [b, 1, ...shape], undefined, model.device);
+          const noisy = randn([b, samples, ...shape], { generator: gen, device: gen.device }).mul(sigma).add(x).reshape([b * samples, ...shape]);
           const logits = model.forward(noisy);
           const k = logits.shape[1];
           const votes = logits.argmax(1).reshape([b, samples]);
@@ -142,7 +144,7 @@ export function detectVoteSplit(model: Module, clean: Dataset, traffic: Dataset,
   if (!(o.sigma > 0)) throw new RangeError(`vote-split: sigma ${o.sigma} must be > 0 (the defense reads the votes of randomized smoothing)`);
   if (!(o.deploymentRadius >= 0)) throw new RangeError(`vote-split: deploymentRadius ${o.deploymentRadius} must be >= 0`);
   const tau = normalCdf(o.deploymentRadius / o.sigma, 0, 1);
-  const gen = new Generator(opt.seed);
+  const gen = new Generator(opt.seed, model.device);
   const cleanShares = topVoteShares(model, clean.images, clean.shape, o.sigma, opt.samples, gen);
   const trafficShares = topVoteShares(model, traffic.images, traffic.shape, o.sigma, opt.samples, gen);
   // one pseudo-count keeps a clean share of 0 from making any split input "significant"
@@ -180,10 +182,10 @@ export function locateTrigger(model: Module, clean: Dataset, suspicious: Dataset
   const imgs = suspicious.subset(pick).images;
   const tau = normalCdf(o.deploymentRadius / o.sigma, 0, 1);
   const mean = (xs: Float32Array) => xs.reduce((a, b) => a + b, 0) / xs.length;
-  const before = mean(topVoteShares(model, imgs, suspicious.shape, o.sigma, opt.samples, new Generator(opt.seed + 1)));
+  const before = mean(topVoteShares(model, imgs, suspicious.shape, o.sigma, opt.samples, new Generator(opt.seed + 1, model.device)));
   const mc = Math.min(opt.agreementInputs, clean.length);
   const cleanImgs = clean.images.subarray(0, mc * clean.imageSize);
-  const cleanTop = topVotes(model, cleanImgs, clean.shape, o.sigma, opt.samples, new Generator(opt.seed + 2)).classes;
+  const cleanTop = topVotes(model, cleanImgs, clean.shape, o.sigma, opt.samples, new Generator(opt.seed + 2, model.device)).classes;
   // score: inputs whose top share clears τ after occlusion, then the mean share
   let best: { window: Window; restored: number; after: number } | null = null;
   for (const size of [...opt.windows].sort((a, b) => a - b)) {
@@ -197,10 +199,10 @@ export function locateTrigger(model: Module, clean: Dataset, suspicious: Dataset
     for (const y of positions(h)) {
       for (const x of positions(w)) {
         const window = { x, y, size };
-        const kept = topVotes(model, occlude(cleanImgs, clean.shape, window, fill), clean.shape, o.sigma, opt.samples, new Generator(opt.seed + 2)).classes;
+        const kept = topVotes(model, occlude(cleanImgs, clean.shape, window, fill), clean.shape, o.sigma, opt.samples, new Generator(opt.seed + 2, model.device)).classes;
         if (kept.filter((c, i) => c === cleanTop[i]).length < opt.minCleanAgreement * mc) continue;
         // the same noise for every window (common random numbers), so windows compare fairly
-        const shares = topVoteShares(model, occlude(imgs, suspicious.shape, window, fill), suspicious.shape, o.sigma, opt.samples, new Generator(opt.seed + 1));
+        const shares = topVoteShares(model, occlude(imgs, suspicious.shape, window, fill), suspicious.shape, o.sigma, opt.samples, new Generator(opt.seed + 1, model.device));
         const restored = shares.filter((v) => v >= tau).length;
         const after = mean(shares);
         if (!best || restored > best.restored || (restored === best.restored && after > best.after + 1e-9)) best = { window, restored, after };
@@ -230,3 +232,49 @@ export function voteSplitDefense(model: Module, clean: Dataset, traffic: Dataset
     transform: (ds) => ds.with({ name: `${ds.name}+occluded`, images: occlude(ds.images, ds.shape, location.window, location.fill) }),
   };
 }
+
+export interface VoteSplitEngineOptions {
+  samples: number;
+  windows: number[];
+  stride: number;
+  locateInputs: number;
+  alpha: number;
+  minCleanAgreement: number;
+  agreementInputs: number;
+  trafficInputs: number;
+  trafficTriggerShare: number;
+}
+
+/** The occlusion a detection located, as JSON (null: nothing detected, inputs pass unchanged). */
+export type OcclusionParams = { window: Window; fill: number[] } | null;
+
+const occluder = (params: OcclusionParams) => (ds: Dataset): Dataset =>
+  params ? ds.with({ name: `${ds.name}+occluded`, images: occlude(ds.images, ds.shape, params.window, Float32Array.from(params.fill)) }) : ds;
+
+/**
+ * The catalog's vote-split: watches held-out traffic (a share carrying the attacker's trigger)
+ * under the run's smoothing σ and r_d; when it detects split votes, every input is occluded at
+ * the located window before certification.
+ */
+export const engine: InputDefense<VoteSplitEngineOptions> = {
+  name: 'vote-split',
+  stage: 'input',
+  async prepare(model, o, ctx) {
+    if (!ctx.certifier) throw new DefenseError('vote-split reads the votes of randomized smoothing, and this run has no smoothing certifier; add it (--certifier smoothing) or drop vote-split from defense.kinds');
+    const traffic = ctx.traffic(o.trafficInputs, o.trafficTriggerShare);
+    const { trafficInputs: _t, trafficTriggerShare: _s, ...rest } = o;
+    const d = voteSplitDefense(model, ctx.clean, traffic, { ...rest, ...ctx.certifier, seed: ctx.seed });
+    const params: OcclusionParams = d.location ? { window: d.location.window, fill: Array.from(d.location.fill) } : null;
+    const det = d.detection;
+    ctx.log(`vote-split: ${det.detected ? `split votes detected (p ${det.pValue.toExponential(2)}), occluding ${JSON.stringify(d.location!.window)}` : `no attack detected (p ${det.pValue.toFixed(3)}); inputs pass unchanged`}`);
+    return {
+      transform: occluder(params),
+      params,
+      detail: {
+        detected: det.detected, pValue: det.pValue, tau: det.tau, cleanSplitShare: det.cleanSplitShare, trafficSplitShare: det.trafficSplitShare,
+        window: d.location?.window ?? null, meanTopShareBefore: d.location?.before ?? null, meanTopShareAfter: d.location?.after ?? null,
+      },
+    };
+  },
+  restore: (params) => occluder(params as OcclusionParams),
+};

@@ -1,17 +1,22 @@
 // What the stages of one run share: the config, the run folder, and the values stages hand on,
 // each computed (or read back from its artefact) the first time a stage asks. A skipped stage
 // therefore costs nothing unless a later stage needs its output.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { attackKindOptions, type ExperimentConfig } from '../config/index.js';
 import { ATTACKS, DATASETS } from '../catalog/index.js';
 import type { Dataset } from '../data/index.js';
 import { buildModel, loadModelWeights, type Module } from '../nn/index.js';
 import { crossEntropy, defaultDevice, parseDevice, type Device, type Tensor } from '../tensor/index.js';
-import type { InputGradient, PoisonResult } from '../poison/index.js';
+import { addAdaptiveSamples, type InputGradient, type PoisonResult } from '../poison/index.js';
+import { concat } from '../data/index.js';
+import type { DefenseContext } from '../defend/engine.js';
+import { deriveSeed } from '../train/loop.js';
 import { readCertificatesJsonl, type Certificate } from '../certify/index.js';
-import type { Summary } from '../pipeline/index.js';
+import type { DefensesSummary, Summary } from '../pipeline/index.js';
 import { attackEngine } from './engines.js';
-import { checkSplitsMatch, cleanEvalInputs, trainingSet, triggerSpec, withTrigger } from './inputs.js';
+import { checkSplitsMatch, cleanEvalInputs, heldOutPart, heldOutTestInputs, trainingSet, triggerSpec, withTrigger } from './inputs.js';
+import { objectiveFor } from './victim.js';
 
 export interface ExperimentData {
   train: Dataset;
@@ -30,10 +35,14 @@ export class RunContext {
   private poisonCache?: Promise<PoisonResult>;
   private readonly models = new Map<string, Module>();
   private readonly certs = new Map<string, Certificate[]>();
+  private readonly artefacts = new Map<string, unknown>();
+  private heldOutCache?: Dataset;
+  private defenseCtx?: Promise<DefenseContext>;
   private readonly provided = new Map<string, string>();
   readonly timings: Record<string, number> = {};
   /** Left by the report stage. */
   summary?: Summary;
+  defenses?: DefensesSummary;
   table?: string;
   /** The report's title (the certify command names the user's model). */
   title?: string;
@@ -119,7 +128,7 @@ export class RunContext {
       const options = attackKindOptions(cfg);
       const engine = await attackEngine(kind);
       const surrogate = ATTACKS.get(kind).surrogate?.(options as never);
-      return engine.poison(this.data().train, {
+      const poisoned = engine.poison(this.data().train, {
         ...options,
         rate: cfg.attack.rate,
         mode: cfg.attack.mode,
@@ -128,8 +137,67 @@ export class RunContext {
         deploymentRadius: cfg.eval.deploymentRadius,
         ...(surrogate ? { gradient: inputGradient(this.model('surrogate', 'surrogate.safetensors')) } : {}),
       });
+      // an adaptive attacker's extra samples follow the attack's own (recorded in poison.json too)
+      const a = cfg.attack.adaptive;
+      return a.kind === 'none' ? poisoned : addAdaptiveSamples(this.data().train, poisoned, { kind: a.kind, rate: a.rate, seed: deriveSeed(cfg.seed, 'adaptive') });
     })();
     return this.poisonCache;
+  }
+
+  /** The test inputs the defender holds back (none of them evaluated), in their seeded order. */
+  heldOut(): Dataset {
+    this.heldOutCache ??= heldOutTestInputs(this.cfg);
+    return this.heldOutCache;
+  }
+
+  /** What a defense may read: the victim's recipe, the defender's clean data, the smoothing certifier, held-out traffic. */
+  defenseContext(): Promise<DefenseContext> {
+    const pool = () => this.heldOut();
+    this.defenseCtx ??= (async () => {
+      const cfg = this.cfg;
+      const { train } = this.data();
+      const n = cfg.defense.cleanSamples;
+      const smoothing = cfg.certify.kinds.includes('smoothing');
+      let clean: Dataset | undefined;
+      return {
+        seed: cfg.seed,
+        recipe: {
+          objective: await objectiveFor(cfg, train.numClasses),
+          epochs: cfg.train.epochs,
+          batchSize: cfg.train.batchSize,
+          lr: cfg.train.optimizer.lr,
+          build: (seed: number) => buildModel(cfg.model.architecture, { seed, inputShape: train.shape, numClasses: train.numClasses, device: this.device }),
+        },
+        get clean() {
+          return (clean ??= heldOutPart(cfg, pool(), 0, n, `the defender's clean data (defense.cleanSamples ${n})`));
+        },
+        numClasses: train.numClasses,
+        ...(smoothing ? { certifier: { sigma: cfg.certify.smoothing.sigma, deploymentRadius: cfg.eval.deploymentRadius } } : {}),
+        traffic: (count: number, triggerShare: number) => {
+          const part = heldOutPart(cfg, pool(), n, count, `the watched traffic (${count} inputs)`);
+          const m = Math.round(triggerShare * count);
+          const idx = (a: number, b: number) => Int32Array.from({ length: b - a }, (_, i) => a + i);
+          if (m === 0) return part;
+          const triggered = withTrigger(cfg, part.subset(idx(0, m)));
+          return m === count ? triggered : concat([triggered, part.subset(idx(m, count))], `${part.name} (traffic)`);
+        },
+        log: this.io.log,
+      };
+    })();
+    return this.defenseCtx;
+  }
+
+  /** A stage's JSON artefact: the value it handed over, else read (and checked) from its file. */
+  artefact<T>(stage: string, file: string): T {
+    if (!this.artefacts.has(stage)) {
+      this.checkArtefact?.(stage);
+      this.artefacts.set(stage, JSON.parse(readFileSync(this.path(file), 'utf8')) as unknown);
+    }
+    return this.artefacts.get(stage) as T;
+  }
+
+  setArtefact(stage: string, value: unknown): void {
+    this.artefacts.set(stage, value);
   }
 
   /** A certify stage's certificates: the ones it handed over, else read (and checked) from its file. */

@@ -1,10 +1,11 @@
 // The engine side of the catalog: each kind's run function, loaded from the kind's own file
 // through its catalog entry and checked to be registered under the same name. Every part of a
-// run that needs an attack, an objective or a certifier asks here, by name.
+// run that needs an attack, an objective, a certifier or a defense asks here, by name.
 import { ATTACKS, CERTIFIERS, DEFENSES, OBJECTIVES, type Family } from '../catalog/index.js';
 import type { Attack } from '../poison/index.js';
 import type { CertifierEngine } from '../certify/engine.js';
 import type { ObjectiveEngine } from '../train/objective.js';
+import type { DefenseEngine } from '../defend/engine.js';
 
 interface Loadable {
   load(): Promise<{ engine: unknown }>;
@@ -26,4 +27,4 @@ async function engineOf<T>(f: Family<Record<string, Loadable & { description: st
 export const attackEngine = (name: string): Promise<Attack<any>> => engineOf(ATTACKS as never, name);
 export const objectiveEngine = (name: string): Promise<ObjectiveEngine<Record<string, unknown>>> => engineOf(OBJECTIVES as never, name);
 export const certifierEngine = (name: string): Promise<CertifierEngine<Record<string, unknown>>> => engineOf(CERTIFIERS as never, name);
-export const defenseEngine = (name: string): Promise<unknown> => engineOf(DEFENSES as never, name);
+export const defenseEngine = (name: string): Promise<DefenseEngine> => engineOf(DEFENSES as never, name);

@@ -1,8 +1,11 @@
-// What a run derives from its config before any stage: the trigger, and the evaluated test
-// inputs (clean and triggered). One home for each, shared by the stages and the CLI.
+// What a run derives from its config before any stage: the trigger, the evaluated test inputs
+// (clean and triggered), and the test inputs a defender holds back (never evaluated). One home
+// for each, shared by the stages and the CLI.
 import type { ExperimentConfig } from '../config/index.js';
-import { DataError, loadSource, take, type Dataset } from '../data/index.js';
+import { DataError, loadSource, permutation, take, type Dataset } from '../data/index.js';
 import { applyTrigger, makeTrigger, type TriggerSpec } from '../poison/index.js';
+import { Generator } from '../tensor/index.js';
+import { deriveSeed } from '../train/loop.js';
 
 /** The trigger spec of the attack config (the same at training and at test time). */
 export function triggerSpec(cfg: ExperimentConfig): TriggerSpec {
@@ -46,11 +49,42 @@ export function evalInputs(cfg: ExperimentConfig): { clean: Dataset; triggered: 
   return { clean, triggered: withTrigger(cfg, clean) };
 }
 
+/** The test split as the config limits it. */
+const testSplit = (cfg: ExperimentConfig): Dataset =>
+  loadSource(cfg.data.dataset, { split: 'test', dataDir: cfg.data.dataDir || undefined, limit: cfg.data.testLimit > 0 ? cfg.data.testLimit : undefined });
+
 /** The evaluated test inputs without the trigger. */
-export function cleanEvalInputs(cfg: ExperimentConfig): Dataset {
-  const testSet = loadSource(cfg.data.dataset, { split: 'test', dataDir: cfg.data.dataDir || undefined, limit: cfg.data.testLimit > 0 ? cfg.data.testLimit : undefined });
+export function cleanEvalInputs(cfg: ExperimentConfig, testSet: Dataset = testSplit(cfg)): Dataset {
   const n = cfg.eval.testInputs > 0 ? Math.min(cfg.eval.testInputs, testSet.length) : testSet.length;
   return n < testSet.length ? take(testSet, n, cfg.seed) : testSet;
+}
+
+/**
+ * The test inputs a defender may hold: the test split without the evaluated inputs, in a seeded
+ * order (each keeps its index in the split). The first defense.cleanSamples are the defender's
+ * clean data; the ones after them are the traffic a test-time defense watches.
+ */
+export function heldOutTestInputs(cfg: ExperimentConfig): Dataset {
+  const testSet = testSplit(cfg);
+  const evaluated = new Set<number>();
+  const clean = cleanEvalInputs(cfg, testSet);
+  for (let i = 0; i < clean.length; i++) evaluated.add(clean.originIndex(i));
+  const rest: number[] = [];
+  for (let i = 0; i < testSet.length; i++) if (!evaluated.has(testSet.originIndex(i))) rest.push(i);
+  const order = permutation(rest.length, new Generator(deriveSeed(cfg.seed, 'defender')));
+  return testSet.subset(Int32Array.from(order, (j) => rest[j]), `${testSet.name} (held out)`);
+}
+
+/** The part [start, start + count) of the held-out inputs, or one line saying why there are not enough. */
+export function heldOutPart(cfg: ExperimentConfig, pool: Dataset, start: number, count: number, what: string): Dataset {
+  if (start + count > pool.length) {
+    const limit = cfg.data.testLimit > 0 ? ` (data.testLimit ${cfg.data.testLimit})` : '';
+    throw new DataError(
+      `${what} needs ${count} held-out test inputs${start ? ` after the ${start} clean samples` : ''}, but the test split${limit} has only ${pool.length} besides the ${cfg.eval.testInputs || 'all'} evaluated ones; ` +
+        'lower defense.cleanSamples (--clean-samples) or eval.testInputs, or raise data.testLimit',
+    );
+  }
+  return pool.subset(Int32Array.from({ length: count }, (_, i) => start + i));
 }
 
 /** The inputs with the config's trigger applied. */

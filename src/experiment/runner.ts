@@ -6,7 +6,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync }
 import { hostname } from 'node:os';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { ExperimentConfig } from '../config/index.js';
-import type { Summary } from '../pipeline/index.js';
+import type { DefensesSummary, Summary } from '../pipeline/index.js';
 import { defaultVersions } from '../report/index.js';
 import { torchVersions } from '../tensor/index.js';
 import { throwIfInterrupted, withInterruptHandler } from '../util/interrupt.js';
@@ -30,6 +30,11 @@ export interface RunOptions {
   provided?: Record<string, string>;
   /** A folder of stage results shared between runs: a stage recorded there under the same hash is copied, not recomputed. */
   cache?: string;
+  /**
+   * Put every stage into the cache, the poisoned ones too (by default only what does not depend on
+   * the poison is shared). The defense grid's cells share the undefended run of their attack.
+   */
+  cacheAll?: boolean;
   /** The report's title. */
   title?: string;
   /** The queue job running this experiment (abstain worker): recorded in the run folder's lock, see lockRunFolder. */
@@ -48,6 +53,8 @@ export interface RunOptions {
 export interface RunResult {
   runDir: string;
   summary: Summary;
+  /** What the defenses found and cost (summary.json's `defenses`); absent without defenses. */
+  defenses?: DefensesSummary;
   table: string;
   timings: Record<string, number>;
   /** Stages that were up to date (or taken from the cache) and not run again. */
@@ -117,7 +124,7 @@ async function runStages(cfg: ExperimentConfig, o: RunOptions): Promise<RunResul
         continue;
       }
       let releaseLease: (() => void) | undefined;
-      if (shared && o.cacheLease && cacheable(s, byName)) {
+      if (shared && o.cacheLease && (o.cacheAll || cacheable(s, byName))) {
         releaseLease = await o.cacheLease(basename(cacheDir(shared, s, hash)));
         if (fromCache(shared, runDir, stages, s, hash)) {
           releaseLease(); // computed by another run while this one waited
@@ -133,13 +140,13 @@ async function runStages(cfg: ExperimentConfig, o: RunOptions): Promise<RunResul
         ctx.timings[s.name] = seconds(t0);
         if (s.always) continue;
         stages.mark(s.name, hash, s.artefacts);
-        if (o.cache && cacheable(s, byName)) toCache(o.cache, runDir, stages.get(s.name)!, s, hash);
+        if (o.cache && (o.cacheAll || cacheable(s, byName))) toCache(o.cache, runDir, stages.get(s.name)!, s, hash);
       } finally {
         releaseLease?.();
       }
     }
     await o.then?.(ctx, runDir);
-    return { runDir, summary: ctx.summary ?? {}, table: ctx.table ?? '', timings: ctx.timings, skipped };
+    return { runDir, summary: ctx.summary ?? {}, ...(ctx.defenses ? { defenses: ctx.defenses } : {}), table: ctx.table ?? '', timings: ctx.timings, skipped };
   } finally {
     ctx.dispose();
     release();

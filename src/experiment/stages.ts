@@ -7,16 +7,20 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ATTACKS } from '../catalog/index.js';
+import { ATTACKS, DEFENSES } from '../catalog/index.js';
 import { attackKindOptions, canonicalJson, pickFields, type ExperimentConfig } from '../config/index.js';
 import { saveModel } from '../nn/index.js';
 import type { Device } from '../tensor/index.js';
+import type { Dataset } from '../data/index.js';
+import type { Module } from '../nn/index.js';
 import { writePoisonJson } from '../poison/index.js';
 import type { StageLog } from './run-folder.js';
 import type { RunContext } from './context.js';
 import { certifySet } from './certify-set.js';
 import { trainVictim } from './victim.js';
 import { writeRunReport } from './report-stage.js';
+import { defenseFile, defensePlan, defenseStage } from './defense-plan.js';
+import { defendedInputs, runDataFilter, runDefended, runInputDefense, runTrainingDefense } from './defense-stages.js';
 
 export interface StageRunOptions {
   /** This instance's hash (names checkpoint folders and partial files). */
@@ -31,6 +35,8 @@ export interface Stage {
   row: string;
   /** Config fields (dotted paths; a path covers its whole subtree) its artefacts depend on. */
   fields: string[];
+  /** Anything else its artefacts depend on that no field path says (e.g. the order of the repairs), hashed with the fields. */
+  key?: unknown;
   /** Stages whose artefacts it reads. */
   inputs: string[];
   /** Its artefacts, relative to the run folder. */
@@ -57,10 +63,15 @@ export const EVAL_SETS = [
   { name: 'baseline', model: 'baseline', triggered: false },
   { name: 'baseline-trigger', model: 'baseline', triggered: true },
 ] as const;
-export type EvalSetName = (typeof EVAL_SETS)[number]['name'];
+/** With defenses: the same inputs through the defended system (its model, its input transforms). */
+export const DEFENDED_SETS = [
+  { name: 'defended', triggered: false },
+  { name: 'defended-trigger', triggered: true },
+] as const;
+export type EvalSetName = (typeof EVAL_SETS)[number]['name'] | (typeof DEFENDED_SETS)[number]['name'];
 
 /** The artefact file of each model-producing stage. */
-export const MODEL_FILES = { surrogate: 'surrogate.safetensors', train: 'model.safetensors', baseline: 'baseline.safetensors' } as const;
+export const MODEL_FILES = { surrogate: 'surrogate.safetensors', train: 'model.safetensors', baseline: 'baseline.safetensors', defended: 'defended.safetensors' } as const;
 
 export const certsFile = (set: string, kind: string) => `certs-${set}-${kind}.jsonl`;
 export const certifyStage = (kind: string, set: string) => `certify-${kind}-${set}`;
@@ -68,11 +79,15 @@ export const certifyStage = (kind: string, set: string) => `certify-${kind}-${se
 /** The surrogate model an attack asks for, if any. */
 const surrogateOf = (cfg: ExperimentConfig) => ATTACKS.get(cfg.attack.kind).surrogate?.(attackKindOptions(cfg) as never);
 
-/** Trains a model into `file` the way the victim trains (or as the surrogate asks), with checkpoints keyed by the stage hash. */
-async function trainStage(ctx: RunContext, stage: 'surrogate' | 'train' | 'baseline', o: StageRunOptions): Promise<void> {
+/**
+ * Trains a model the way the victim trains (or as the surrogate asks), with checkpoints keyed by
+ * the stage hash; saves it as the stage's model file, except the defended model, whose stage
+ * repairs it first and saves it itself.
+ */
+export async function trainStage(ctx: RunContext, stage: 'surrogate' | 'train' | 'baseline' | 'defended', o: StageRunOptions, defendedData?: Dataset): Promise<Module> {
   const cfg = ctx.cfg;
   const data = ctx.data();
-  const trainData = stage === 'train' ? (await ctx.poison()).dataset : data.train;
+  const trainData = stage === 'train' ? (await ctx.poison()).dataset : stage === 'defended' ? defendedData! : data.train;
   // A checkpoint belongs to one stage hash: its folder is named by it, and folders of older
   // hashes of the same stage are removed, so a changed config never resumes stale state.
   const root = ctx.path('checkpoints');
@@ -81,11 +96,12 @@ async function trainStage(ctx: RunContext, stage: 'surrogate' | 'train' | 'basel
   if (!ctx.resume) rmSync(ckpt, { recursive: true, force: true });
   const model = ctx.buildModel();
   const surrogate = stage === 'surrogate' ? surrogateOf(cfg) : undefined;
-  const label = { surrogate: 'train (surrogate)', train: 'train (poisoned)', baseline: 'train (baseline)' }[stage];
+  const label = { surrogate: 'train (surrogate)', train: 'train (poisoned)', baseline: 'train (baseline)', defended: 'train (defended)' }[stage];
   const history = await trainVictim(cfg, model, trainData, data.clean, {
     checkpointDir: ckpt, resume: ctx.resume, progress: ctx.io.progress, log: ctx.io.log, label,
     ...(surrogate ? { objective: surrogate.objective, epochs: surrogate.epochs } : {}),
   });
+  if (stage === 'defended') return model;
   saveModel(ctx.path(MODEL_FILES[stage]), model, {
     architecture: cfg.model.architecture,
     objective: surrogate ? surrogate.objective : cfg.train.objective,
@@ -93,6 +109,24 @@ async function trainStage(ctx: RunContext, stage: 'surrogate' | 'train' | 'basel
     history: JSON.stringify(history),
   });
   ctx.setModel(stage, model);
+  return model;
+}
+
+/** The config fields a defense stage depends on: the run's data and victim, the defense's options, and what else it reads (catalog `uses`). */
+function defenseFields(kind: string): string[] {
+  const u = DEFENSES.get(kind).uses;
+  return [
+    'seed', 'data', 'model', 'train', `defense.${kind}`,
+    // the defender's held-out test images are drawn from the test split without the evaluated inputs
+    ...(u.clean || u.traffic ? ['defense.cleanSamples', 'eval.testInputs'] : []),
+    ...(u.traffic ? ['attack.trigger'] : []),
+  ];
+}
+
+/** What a defense reads of the smoothing certifier (its σ and r_d, or that there is none), when it reads it. */
+function smoothingKey(cfg: ExperimentConfig, kinds: string[]): unknown {
+  if (!kinds.some((k) => DEFENSES.get(k).uses.smoothing)) return undefined;
+  return { smoothing: cfg.certify.kinds.includes('smoothing') ? { sigma: cfg.certify.smoothing.sigma, deploymentRadius: cfg.eval.deploymentRadius } : null };
 }
 
 const one = (s: Omit<Stage, 'row'> & { row?: string }): Stage[] => [{ row: s.name, ...s }];
@@ -109,7 +143,7 @@ export const STAGES: StageRow[] = [
             inputs: [],
             artefacts: [MODEL_FILES.surrogate],
             onDevice: true,
-            run: (ctx, o) => trainStage(ctx, 'surrogate', o),
+            run: async (ctx, o) => void (await trainStage(ctx, 'surrogate', o)),
           })
         : [],
   },
@@ -133,19 +167,82 @@ export const STAGES: StageRow[] = [
   {
     name: 'train',
     description: 'the victim, trained on the poisoned set: model.safetensors (checkpoints/ while it trains)',
-    stages: () => one({ name: 'train', fields: ['seed', 'data', 'model', 'train'], inputs: ['poison'], artefacts: [MODEL_FILES.train], onDevice: true, run: (ctx, o) => trainStage(ctx, 'train', o) }),
+    stages: () => one({ name: 'train', fields: ['seed', 'data', 'model', 'train'], inputs: ['poison'], artefacts: [MODEL_FILES.train], onDevice: true, run: async (ctx, o) => void (await trainStage(ctx, 'train', o)) }),
   },
   {
     name: 'baseline',
     description: 'an unpoisoned model trained the same way: baseline.safetensors',
     stages: (cfg) =>
-      cfg.baseline ? one({ name: 'baseline', fields: ['seed', 'data', 'model', 'train'], inputs: [], artefacts: [MODEL_FILES.baseline], onDevice: true, run: (ctx, o) => trainStage(ctx, 'baseline', o) }) : [],
+      cfg.baseline ? one({ name: 'baseline', fields: ['seed', 'data', 'model', 'train'], inputs: [], artefacts: [MODEL_FILES.baseline], onDevice: true, run: async (ctx, o) => void (await trainStage(ctx, 'baseline', o)) }) : [],
+  },
+  {
+    name: 'defend-data',
+    description: 'each training-set filter (activation clustering, spectral signatures, loss isolation) on the poisoned set, looking at the victim: defense-<defense>.json (flagged samples, precision and recall against poison.json)',
+    stages: (cfg) =>
+      defensePlan(cfg).data.map((kind) => ({
+        name: defenseStage(kind),
+        row: 'defend-data',
+        fields: defenseFields(kind),
+        inputs: ['poison', 'train'],
+        artefacts: [defenseFile(kind)],
+        onDevice: true,
+        run: (ctx: RunContext) => runDataFilter(ctx, kind),
+      })),
+  },
+  {
+    name: 'defended',
+    description: 'the defended model: the victim trained again without every flagged sample (or a copy of it), then each model repair in order: defended.safetensors, defended.json',
+    stages: (cfg) => {
+      const plan = defensePlan(cfg);
+      if (plan.defendedModel !== 'defended') return [];
+      return one({
+        name: 'defended',
+        fields: ['seed', 'data', 'model', 'train', ...plan.model.flatMap((k) => defenseFields(k))],
+        // the repairs' order matters; the smoothing σ matters to neural cleanse's availability goal
+        key: { repairs: plan.model, ...(smoothingKey(cfg, plan.model) as object | undefined) },
+        inputs: plan.data.length ? ['poison', ...plan.data.map(defenseStage)] : ['train'],
+        artefacts: [MODEL_FILES.defended, 'defended.json'],
+        onDevice: true,
+        run: (ctx, o) => runDefended(ctx, plan, o),
+      });
+    },
+  },
+  {
+    name: 'defend-training',
+    description: 'each training defense (DPA): its ensemble trained on the poisoned set, its votes and certified poisoning radii on the evaluated inputs: defense-<defense>.json',
+    stages: (cfg) =>
+      defensePlan(cfg).training.map((kind) => ({
+        name: defenseStage(kind),
+        row: 'defend-training',
+        fields: [...defenseFields(kind), 'eval.testInputs', 'attack.trigger'],
+        inputs: ['poison'],
+        artefacts: [defenseFile(kind)],
+        onDevice: true,
+        run: (ctx: RunContext) => runTrainingDefense(ctx, kind),
+      })),
+  },
+  {
+    name: 'defend-input',
+    description: 'each input defense, set up on the defended model (else the victim): refusals of the evaluated inputs (refused-<defense>.json, STRIP) or a transform\'s parameters (defense-<defense>.json, vote-split)',
+    stages: (cfg) => {
+      const plan = defensePlan(cfg);
+      return [...plan.refuse, ...plan.transform].map((kind) => ({
+        name: defenseStage(kind),
+        row: 'defend-input',
+        fields: [...defenseFields(kind), 'eval.testInputs', 'attack.trigger'],
+        ...(smoothingKey(cfg, [kind]) !== undefined ? { key: smoothingKey(cfg, [kind]) } : {}),
+        inputs: [plan.defendedModel],
+        artefacts: [defenseFile(kind)],
+        onDevice: true,
+        run: (ctx: RunContext) => runInputDefense(ctx, kind, plan),
+      }));
+    },
   },
   {
     name: 'certify',
     description: 'every certifier on every evaluated set (clean and triggered inputs; poisoned and baseline model): certs-<set>-<certifier>.jsonl',
-    stages: (cfg) =>
-      cfg.certify.kinds.flatMap((kind) =>
+    stages: (cfg): Stage[] =>
+      cfg.certify.kinds.flatMap((kind): Stage[] =>
         EVAL_SETS.filter((s) => cfg.baseline || s.model !== 'baseline').map((set) => ({
           name: certifyStage(kind, set.name),
           row: 'certify',
@@ -163,7 +260,7 @@ export const STAGES: StageRow[] = [
             ctx.setCertificates(certifyStage(kind, set.name), certs);
           },
         })),
-      ),
+      ).concat(defendedCertifyStages(cfg)),
   },
   {
     name: 'report',
@@ -172,13 +269,41 @@ export const STAGES: StageRow[] = [
       one({
         name: 'report',
         fields: [],
-        inputs: STAGES.find((r) => r.name === 'certify')!.stages(cfg).map((s) => s.name),
+        inputs: STAGES.filter((r) => r.name === 'certify' || r.name.startsWith('defend')).flatMap((r) => r.stages(cfg)).map((s) => s.name),
         artefacts: ['summary.json', 'report.html'],
         always: true,
         run: (ctx) => writeRunReport(ctx),
       }),
   },
 ];
+
+/**
+ * With defenses that change the model or the inputs: every certifier on the defended sets (the
+ * clean and triggered inputs through the defended model and the input transforms).
+ */
+function defendedCertifyStages(cfg: ExperimentConfig): Stage[] {
+  const plan = defensePlan(cfg);
+  if (!plan.certifyDefended) return [];
+  return cfg.certify.kinds.flatMap((kind) =>
+    DEFENDED_SETS.map((set) => ({
+      name: certifyStage(kind, set.name),
+      row: 'certify',
+      fields: ['seed', 'data', 'eval.testInputs', `certify.${kind}`, ...(set.triggered ? ['attack.trigger'] : [])],
+      inputs: [plan.defendedModel, ...plan.transform.map(defenseStage)],
+      artefacts: [certsFile(set.name, kind)],
+      onDevice: true,
+      async run(ctx: RunContext, o: StageRunOptions) {
+        const d = ctx.data();
+        const model = ctx.model(plan.defendedModel, MODEL_FILES[plan.defendedModel]);
+        const data = await defendedInputs(ctx, plan, set.triggered ? d.triggered : d.clean);
+        const certs = await certifySet(ctx.cfg, kind, { name: set.name, model, data }, {
+          file: ctx.path(certsFile(set.name, kind)), hash: o.hash, resume: ctx.resume, progress: ctx.io.progress, log: ctx.io.log,
+        });
+        ctx.setCertificates(certifyStage(kind, set.name), certs);
+      },
+    })),
+  );
+}
 
 /** The stages of a run, in the order they run. */
 export function stagesFor(cfg: ExperimentConfig): Stage[] {
@@ -190,5 +315,16 @@ export function stageHash(cfg: ExperimentConfig, stage: Stage, log: StageLog, de
   const inputs = Object.fromEntries(stage.inputs.map((i) => [i, log.get(i) ?? null]));
   // CPU and CUDA generators draw different streams: a stage on another kind of device is another result
   const on = stage.onDevice ? { device: device.split(':')[0] } : {};
-  return createHash('sha256').update(canonicalJson({ stage: stage.name, fields: pickFields(cfg, stage.fields), inputs, ...on })).digest('hex');
+  const key = stage.key !== undefined ? { key: stage.key } : {};
+  return createHash('sha256').update(canonicalJson({ stage: stage.name, fields: pickFields(hashView(cfg), stage.fields), inputs, ...on, ...key })).digest('hex');
+}
+
+/**
+ * The config as stage hashes see it: optional features that are off are left out, so adding one
+ * to the schema leaves the hashes of existing runs (and their up-to-date stages) unchanged.
+ */
+function hashView(cfg: ExperimentConfig): ExperimentConfig {
+  if (cfg.attack.adaptive.kind !== 'none') return cfg;
+  const { adaptive: _off, ...attack } = cfg.attack;
+  return { ...cfg, attack: attack as ExperimentConfig['attack'] };
 }

@@ -3,3 +3,4 @@
 // src/experiment/.
 export * from './metrics.js';
 export * from './system.js';
+export * from './defenses.js';

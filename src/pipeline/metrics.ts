@@ -40,6 +40,17 @@ export interface CertifierSummary {
   attackEffect: number;
   /** Fallback load and cost when a share q of traffic carries the trigger. */
   system: SystemRow[];
+  /**
+   * With defenses: the same clean inputs through the defended system (its model, its input
+   * transforms; an input a defense refuses counts as a fallback). Absent without defenses.
+   */
+  defended?: SetMetrics;
+  /** The triggered inputs through the defended system. */
+  defendedTriggered?: SetMetrics;
+  /** Defended clean minus defended triggered certified accuracy at r_d, in points. */
+  defendedAttackEffect?: number;
+  /** The defended system's fallback load and cost (refusals included). */
+  defendedSystem?: SystemRow[];
 }
 
 /** summary.json's metrics: one entry per certifier that ran. */
@@ -93,8 +104,11 @@ export interface CertifierInput {
   triggered: readonly CertificateCore[];
   baseline?: readonly CertificateCore[];
   baselineTriggered?: readonly CertificateCore[];
+  /** The defended system's certificates on the clean and triggered inputs, refusals already applied (src/defend/metrics.ts withRefusals); both or neither. */
+  defended?: readonly CertificateCore[];
+  defendedTriggered?: readonly CertificateCore[];
   /** Plain model predictions for each set, when the runner has them. */
-  predictions?: { clean?: ArrayLike<number>; triggered?: ArrayLike<number>; baseline?: ArrayLike<number>; baselineTriggered?: ArrayLike<number> };
+  predictions?: { clean?: ArrayLike<number>; triggered?: ArrayLike<number>; baseline?: ArrayLike<number>; baselineTriggered?: ArrayLike<number>; defended?: ArrayLike<number>; defendedTriggered?: ArrayLike<number> };
   radii: number[];
   deploymentRadius: number;
   /** Shares q of traffic with the trigger, and the cost of one fallback call. */
@@ -111,7 +125,7 @@ export function summarizeCertifier(input: CertifierInput): CertifierSummary {
   const baseline = input.baseline ? metrics(input.baseline, input.predictions?.baseline) : null;
   const baselineTriggered = input.baselineTriggered ? metrics(input.baselineTriggered, input.predictions?.baselineTriggered) : null;
   const key = radiusKey(deploymentRadius);
-  return {
+  const out: CertifierSummary = {
     certifier: input.certifier,
     norm: input.norm,
     deploymentRadius,
@@ -122,6 +136,16 @@ export function summarizeCertifier(input: CertifierInput): CertifierSummary {
     attackEffect: points(clean.certifiedAccuracy[key] - triggered.certifiedAccuracy[key]),
     system: systemLoad(clean, triggered, input.triggerShares, input.costPerRequest),
   };
+  if (input.defended || input.defendedTriggered) {
+    if (!input.defended || !input.defendedTriggered) throw new Error('metrics: the defended system needs both its clean and its triggered certificates');
+    const defended = metrics(input.defended, input.predictions?.defended);
+    const defendedTriggered = metrics(input.defendedTriggered, input.predictions?.defendedTriggered);
+    out.defended = defended;
+    out.defendedTriggered = defendedTriggered;
+    out.defendedAttackEffect = points(defended.certifiedAccuracy[key] - defendedTriggered.certifiedAccuracy[key]);
+    out.defendedSystem = systemLoad(defended, defendedTriggered, input.triggerShares, input.costPerRequest);
+  }
+  return out;
 }
 
 /** A difference of shares in percentage points, rounded off float noise (0.98 - 0.165 -> 81.5). */

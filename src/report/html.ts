@@ -15,6 +15,7 @@ import { ATTACKS } from '../catalog/index.js';
 import { esc, fixed, pct, pts } from './format.js';
 import { answerText, outcomeAt } from './images.js';
 import { reproduceHtml, type ReproduceRow } from './reproduce.js';
+import { defensesHtml } from './defenses.js';
 import type { SummaryFile } from './summary.js';
 import { inlineSvg } from './vega.js';
 
@@ -69,6 +70,7 @@ export function renderHtmlReport(input: HtmlReportInput): string {
     section('What was run', whatWasRun(s)),
     section('Headline', certifiers.map(headline).join('\n')),
     section('Results', certifiers.map(resultTable).join('\n')),
+    s.defenses ? section('Defenses', defensesHtml(s.defenses)) : '',
     input.reproduce?.length ? section('Reproduce grid', reproduceHtml(input.reproduce)) : '',
     input.plots?.length ? section('Plots', `<div class="plots">${input.plots.map(plot).join('\n')}</div>`) : '',
     input.examplesSvg ? section('Examples', `<div class="plot">${inlineSvg(input.examplesSvg)}</div>`) : '',
@@ -124,7 +126,10 @@ function resultTable(cs: CertifierSummary): string {
     `<tr><td>${esc(name)}</td>${[pct(m.accuracy), ...radii.map((r) => pct(m.certifiedAccuracy[r])), fixed(m.averageRadius), pct(m.abstainRate), pct(m.fallbackRate), pct(m.certifiedWrongRate)]
       .map((v) => `<td class="num">${esc(v)}</td>`)
       .join('')}</tr>`;
-  const sets: [string, SetMetrics | null][] = [['clean', cs.clean], ['triggered', cs.triggered], ['baseline (unpoisoned)', cs.baseline], ['baseline + trigger', cs.baselineTriggered ?? null]];
+  const sets: [string, SetMetrics | null][] = [
+    ['clean', cs.clean], ['triggered', cs.triggered], ['baseline (unpoisoned)', cs.baseline], ['baseline + trigger', cs.baselineTriggered ?? null],
+    ['defended', cs.defended ?? null], ['defended + trigger', cs.defendedTriggered ?? null],
+  ];
   const system = cs.system
     .map((r) => `<tr>${[pct(r.q), r.fallbackPer1000.toFixed(1), r.costPer1000.toFixed(1), r.wrongPer1000.toFixed(1)].map((v) => `<td class="num">${esc(v)}</td>`).join('')}</tr>`)
     .join('\n');

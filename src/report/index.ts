@@ -7,3 +7,5 @@ export { renderHtmlReport, writeHtmlReport, type HtmlReportInput, type ReportPlo
 export { reproduceMarkdown, reproduceHtml, seedRow, type ReproduceRow, type SeedFigures, type FigureSpread } from './reproduce.js';
 export { writeReport, type ReportInput, type CertificateSets } from './report.js';
 export { renderVegaLite, inlineSvg } from './vega.js';
+export { formatDefensesTable, formatDefendedTable, defensesHtml, defenseFinding } from './defenses.js';
+export { defenseGridMarkdown, defenseGridHtml, type DefenseGridRow, type GridFigures } from './defense-grid.js';

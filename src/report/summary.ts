@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Summary } from '../pipeline/metrics.js';
+import type { DefensesSummary } from '../pipeline/defenses.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 
 export interface SummaryMeta {
@@ -14,6 +15,8 @@ export interface SummaryMeta {
   versions?: Record<string, string>;
   /** Wall-clock seconds per stage. */
   timings?: Record<string, number>;
+  /** What the defenses found and cost, when the run has any. */
+  defenses?: DefensesSummary;
 }
 
 /** The content of summary.json. */
@@ -25,6 +28,8 @@ export interface SummaryFile {
   config: unknown;
   /** Metrics per certifier (see CertifierSummary). */
   certifiers: Summary;
+  /** Per defense: where it acted, what it found, its time; and the clean accuracy defending cost (only with defenses). */
+  defenses?: DefensesSummary;
 }
 
 /** abstain's own version and Node's, merged under any the caller passes. */
@@ -52,6 +57,7 @@ export function summaryFile(summary: Summary, meta: SummaryMeta): SummaryFile {
     timings: meta.timings ?? {},
     config: meta.config,
     certifiers: summary,
+    ...(meta.defenses ? { defenses: meta.defenses } : {}),
   };
 }
 

@@ -39,7 +39,10 @@ function certifierTable(cs: CertifierSummary): string {
   row('triggered', cs.triggered);
   if (cs.baseline) row('baseline (unpoisoned)', cs.baseline);
   if (cs.baselineTriggered) row('baseline + trigger', cs.baselineTriggered);
+  if (cs.defended) row('defended', cs.defended);
+  if (cs.defendedTriggered) row('defended + trigger', cs.defendedTriggered);
   table.push([{ content: `attack effect (clean − triggered cert. acc. @ ${rd}): ${pts(cs.attackEffect)}`, colSpan: 7 }]);
+  if (cs.defendedAttackEffect !== undefined) table.push([{ content: `attack effect on the defended system: ${pts(cs.defendedAttackEffect)} (refused inputs count as fallback)`, colSpan: 7 }]);
   return table.toString();
 }
 

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { ARCHITECTURES, ATTACKS, CERTIFIERS, DATASETS, DEFENSES, OBJECTIVES, UnknownKindError } from '../../src/catalog/index.js';
 import { architectures } from '../../src/nn/index.js';
 import { SOURCES, loadSource } from '../../src/data/index.js';
-import { attackEngine, certifierEngine, objectiveEngine } from '../../src/experiment/index.js';
+import { attackEngine, certifierEngine, defenseEngine, objectiveEngine } from '../../src/experiment/index.js';
 import { loadConfig } from '../../src/config/index.js';
 
 test('attacks, objectives and certifiers: each catalog entry loads an engine registered under its own name', async () => {
@@ -28,7 +28,41 @@ test('attacks, objectives and certifiers: each catalog entry loads an engine reg
     assert.equal(e.name, name);
     assert.equal(typeof e.certify, 'function');
   }
-  assert.equal(DEFENSES.names.length, 0, 'no defense is in the catalog yet (update this test with the engine check when one is)');
+});
+
+test('defenses: eight kinds, each loading an engine registered under its name with the interface of the stage where it acts', async () => {
+  assert.deepEqual([...DEFENSES.names], ['activation-clustering', 'spectral-signatures', 'loss-isolation', 'dpa', 'fine-pruning', 'neural-cleanse', 'strip', 'vote-split']);
+  const method = { data: 'filter', training: 'train', model: 'repair', input: 'prepare' } as const;
+  for (const name of DEFENSES.names) {
+    const entry = DEFENSES.get(name);
+    const e = await defenseEngine(name);
+    assert.equal(e.name, name);
+    assert.equal(e.stage, entry.stage, name);
+    assert.equal(typeof (e as unknown as Record<string, unknown>)[method[entry.stage]], 'function', `${name}: ${method[entry.stage]}()`);
+    assert.ok(entry.reference.length > 10, `${name}: reference`);
+    // input defenses say whether they refuse or transform, and a transform can be rebuilt from its recorded parameters
+    if (entry.stage === 'input') {
+      assert.ok(entry.acts === 'refuse' || entry.acts === 'transform', name);
+      if (entry.acts === 'transform') assert.equal(typeof (e as { restore?: unknown }).restore, 'function', name);
+    } else assert.equal(entry.acts, undefined, name);
+    // every option has its default, so the config section of a kind is complete without any user value
+    const cfg = loadConfig({}, { 'defense.kinds': [name] });
+    const opts = (cfg.defense as Record<string, unknown>)[name] as Record<string, unknown>;
+    assert.deepEqual(Object.keys(opts).sort(), Object.keys(entry.options.properties).sort(), name);
+    // an adaptive attacker is an attack of the catalog, with overrides that make a valid config
+    if (entry.adaptive) {
+      assert.ok(ATTACKS.has(entry.adaptive.attack), name);
+      loadConfig({}, { 'attack.kind': entry.adaptive.attack, ...entry.adaptive.overrides(0.01) });
+    }
+  }
+  // the defaults of the papers (docs/defenses.md)
+  const d = loadConfig({}).defense;
+  assert.equal(d['spectral-signatures'].removalFactor, 1.5);
+  assert.equal(d['activation-clustering'].sizeThreshold, 0.35);
+  assert.equal(d.strip.falseRejectionRate, 0.01);
+  assert.equal(d.dpa.partitions, 1200);
+  assert.equal(d['neural-cleanse'].anomalyThreshold, 2);
+  assert.deepEqual(d.kinds, []);
 });
 
 test('architectures and data sets: the engine registries name exactly the catalog\'s kinds, with the same shapes', () => {
@@ -47,14 +81,13 @@ test('architectures and data sets: the engine registries name exactly the catalo
 });
 
 test('an unknown kind is one line naming the known ones', () => {
-  for (const f of [ATTACKS, CERTIFIERS, OBJECTIVES, DATASETS, ARCHITECTURES]) {
+  for (const f of [ATTACKS, CERTIFIERS, OBJECTIVES, DATASETS, ARCHITECTURES, DEFENSES]) {
     assert.throws(() => f.get('bogus'), (e: Error) => {
       assert.ok(e instanceof UnknownKindError);
       assert.equal(e.message, `unknown ${f.noun} "bogus"; known ${f.noun}s: ${f.names.join(', ')}`);
       return true;
     });
   }
-  assert.throws(() => DEFENSES.get('strip'), { message: 'unknown defense "strip"; known defenses: (none yet)' });
 });
 
 test('the catalog and config validation load without the native addon', () => {
