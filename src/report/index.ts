@@ -1,6 +1,7 @@
 // Results files, the terminal table, plots and the HTML report.
 export { writeSummary, readSummary, summaryFile, defaultVersions, type SummaryFile, type SummaryMeta } from './summary.js';
 export { formatTable } from './table.js';
+export { headline, certifierHeadline } from './headline.js';
 export { certifiedAccuracyPlot, certifiedAccuracyCurve, curvesFromSummary, radiusHistogramPlot, poisonRatePlot, type Series, type RatePoint } from './plots.js';
 export { imageToPng, pngDataUri, exampleGridSvg, cleanTriggeredGrid, outcomeAt, answerText, type ImageData, type Example, type Outcome } from './images.js';
 export { renderHtmlReport, writeHtmlReport, type HtmlReportInput, type ReportPlot, type CertificateSample } from './html.js';
