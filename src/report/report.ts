@@ -83,9 +83,13 @@ export async function writeReport(runDir: string, input: ReportInput): Promise<s
     }
   }
   if (input.ratePoints?.length) {
-    const svg = await poisonRatePlot(input.ratePoints, { title: 'Fallback and certified-wrong rate vs poison rate' });
+    const svg = await poisonRatePlot(input.ratePoints, { title: 'Availability: fallback and certified-wrong rate vs poison rate' });
     save('poison-rate.svg', svg);
-    plots.push({ title: 'Triggered inputs: fallback and certified-wrong rate vs poison rate', svg });
+    plots.push({
+      title: 'Triggered inputs: fallback and certified-wrong rate vs poison rate',
+      svg,
+      caption: 'The availability curve: the share of triggered inputs sent to the fallback (availability) and certified for a wrong class (integrity) at each poison rate.',
+    });
   }
   let examplesSvg: string | undefined;
   const first = Object.values(input.summary.certifiers).find((cs) => cs && input.certificates?.[cs.certifier]);
