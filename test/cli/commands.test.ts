@@ -64,6 +64,11 @@ test('run: a tiny config writes summary.json and report.html; a second run skips
   const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'));
   assert.deepEqual(Object.keys(summary.certifiers).sort(), ['ibp', 'smoothing']);
   assert.match(first.out, /smoothing, r_d = 0\.25/);
+  // The headline leads with availability; the smoothing certificates carry counts, IBP's do not.
+  assert.match(first.out, /^smoothing at r_d 0\.25: triggered → fallback \d+\.\d%, certified wrong \d+\.\d%; certified accuracy clean /m);
+  assert.match(first.out, /^ibp at r_d 0\.1: triggered → fallback /m);
+  assert.ok(existsSync(join(runDir, 'plots', 'vote-share-smoothing.svg')));
+  assert.ok(!existsSync(join(runDir, 'plots', 'vote-share-ibp.svg')));
   assert.match(first.out, new RegExp(`report: +${runDir}/report\\.html`));
   assert.doesNotMatch(first.out, /skipped/);
 
