@@ -5,7 +5,7 @@
 import { radiusKey, type CertifierSummary, type Summary } from '../pipeline/metrics.js';
 
 const pct = (v: number | undefined | null) => (v === undefined || v === null || Number.isNaN(v) ? 'n/a' : `${(100 * v).toFixed(1)}%`);
-const signed = (points: number) => `${points > 0 ? '+' : points < 0 ? '−' : '±'}${Math.abs(points).toFixed(1)}`;
+const signed = (points: number) => (points.toFixed(1) === '0.0' || points.toFixed(1) === '-0.0' ? '0.0' : `${points > 0 ? '+' : '−'}${Math.abs(points).toFixed(1)}`);
 
 /** The headline of one certifier: one line, and a second for the defended system when there is one. */
 export function certifierHeadline(cs: CertifierSummary): string[] {

@@ -1,6 +1,7 @@
 // report.html: one self-contained file (inline CSS, inline SVG, images as data URIs, no script,
 // nothing fetched) that answers "how much does this poison hurt my certified system?".
-// Sections: what was run, headline numbers, the table, the plots, per-input samples.
+// Sections: headline numbers (triggered → fallback first), what was run, the table, the plots,
+// per-input samples.
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import type { CertificateCore } from '../certify/certificate.js';
@@ -68,8 +69,9 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   const body = [
     `<h1>${esc(title)}</h1>`,
     `<p class="sub">Written ${esc(s.createdAt)}. Availability damage = inputs sent to the fallback; integrity damage = inputs certified for a wrong class.</p>`,
-    section('What was run', whatWasRun(s)),
+    // The headline first: where the triggered inputs went, before how the run was made.
     section('Headline', certifiers.map(headline).join('\n')),
+    section('What was run', whatWasRun(s)),
     section('Results', certifiers.map(resultTable).join('\n')),
     s.defenses ? section('Defenses', defensesHtml(s.defenses)) : '',
     input.reproduce?.length ? section('Reproduce grid', reproduceHtml(input.reproduce)) : '',

@@ -29,7 +29,8 @@ test('headline: the triggered fallback share comes first, certified wrong beside
 test('report.html: the headline section opens with the fallback card and the headline line', () => {
   const { file } = fixture();
   const html = renderHtmlReport({ summary: file });
-  const section = html.slice(html.indexOf('<h2>Headline</h2>'), html.indexOf('<h2>Results</h2>'));
+  assert.ok(html.indexOf('<h2>Headline</h2>') < html.indexOf('<h2>What was run</h2>'), 'the headline is the first section');
+  const section = html.slice(html.indexOf('<h2>Headline</h2>'), html.indexOf('<h2>What was run</h2>'));
   assert.ok(section.includes(`<p class="headline">${headline(file.certifiers).trimEnd().replaceAll('>', '&gt;')}</p>`));
   const labels = [...section.matchAll(/<div class="k">([^<]*)<\/div>/g)].map((m) => m[1]);
   assert.equal(labels[0], 'triggered → fallback (availability)');
