@@ -1,6 +1,6 @@
 // Everything the report stage leaves in a run folder, in one call: plots/*.svg and report.html
-// (for smoothing, the vote-share histogram that shows why triggered inputs fall back)
-// (summary.json is written by writeSummary beforehand).
+// (summary.json is written by writeSummary beforehand). For smoothing, plots/ also holds the
+// vote-share histogram that shows why triggered inputs fall back.
 import { join } from 'node:path';
 import type { CertificateCore } from '../certify/certificate.js';
 

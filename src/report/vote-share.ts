@@ -44,26 +44,25 @@ export interface VoteShareHistogram {
 export function voteShareHistogram(sets: readonly { label: string; certs: readonly Pick<CertificateCore, 'counts' | 'pALower'>[] }[], opts: { bins?: number } = {}): VoteShareHistogram {
   const nBins = opts.bins ?? 20;
   if (!Number.isInteger(nBins) || nBins < 1) throw new RangeError(`vote-share histogram: bins ${nBins} must be a positive integer`);
-  // pA = top/sum: floor(top·nBins/sum) is exact for integer counts (no 0.15/0.05 = 2.999… slip).
+  // pA = top/sum: floor(top·nBins/sum) is exact for integer counts ((29/50)·50 is 28.999… in floats).
   const binOfShare = (top: number, sum: number) => Math.min(nBins - 1, Math.floor((top * nBins) / sum));
   const binOf = (p: number) => Math.min(nBins - 1, Math.max(0, Math.floor(p * nBins)));
-  const shares = sets.map((s) => ({ label: s.label, shares: s.certs.map(topVoteShare) }));
-  const withLower = shares.some((s) => s.shares.some((v) => v?.pALower !== undefined));
+  const withLower = sets.some((s) => s.certs.some((c) => topVoteShare(c)?.pALower !== undefined));
   const bins: VoteShareBin[] = [];
   const counted: Record<string, number> = {};
   const missing: Record<string, number> = {};
-  for (const [i, s] of shares.entries()) {
+  for (const s of sets) {
     const pA = new Array<number>(nBins).fill(0);
     const lower = new Array<number>(nBins).fill(0);
-    for (const c of sets[i].certs) {
-      const counts = c.counts;
+    counted[s.label] = 0;
+    for (const c of s.certs) {
       const v = topVoteShare(c);
-      if (!v || !counts) continue;
-      pA[binOfShare(Math.max(...counts), counts.reduce((a, b) => a + b, 0))]++;
+      if (!v) continue;
+      counted[s.label]++;
+      pA[binOfShare(Math.max(...c.counts!), c.counts!.reduce((a, b) => a + b, 0))]++;
       if (v.pALower !== undefined) lower[binOf(v.pALower)]++;
     }
-    counted[s.label] = s.shares.filter((v) => v).length;
-    missing[s.label] = s.shares.length - counted[s.label];
+    missing[s.label] = s.certs.length - counted[s.label];
     const push = (measure: VoteMeasure, counts: number[]) =>
       counts.forEach((count, b) => bins.push({ set: s.label, measure, start: b / nBins, end: (b + 1) / nBins, count }));
     push('pA', pA);
