@@ -1,6 +1,7 @@
 // report.html: one self-contained file (inline CSS, inline SVG, images as data URIs, no script,
 // nothing fetched) that answers "how much does this poison hurt my certified system?".
-// Sections: what was run, headline numbers, the table, the plots, per-input samples.
+// Sections: headline numbers (triggered → fallback first), what was run, the table, the plots,
+// per-input samples.
 import { join } from 'node:path';
 import { stringify as toYaml } from 'yaml';
 import type { CertificateCore } from '../certify/certificate.js';
@@ -13,6 +14,7 @@ import { radiusKey } from '../pipeline/metrics.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { ATTACKS } from '../catalog/index.js';
 import { esc, fixed, pct, pts } from './format.js';
+import { certifierHeadline } from './headline.js';
 import { answerText, outcomeAt } from './images.js';
 import { reproduceHtml, type ReproduceRow } from './reproduce.js';
 import { defensesHtml } from './defenses.js';
@@ -54,7 +56,7 @@ th{background:#f4f4f4}td.num{text-align:right;font-variant-numeric:tabular-nums}
 th.avail{background:#fde8e8}th.integ{background:#efe8fb}
 .cards{display:flex;flex-wrap:wrap;gap:12px}.card{border:1px solid #ddd;border-radius:6px;padding:10px 14px;min-width:150px}
 .card .v{font-size:26px;font-weight:bold}.card .k{font-size:12px;color:#555}
-.bad .v{color:#c62828}.ok .v{color:#2e7d32}
+.bad .v{color:#c62828}.ok .v{color:#2e7d32}.lead{border:2px solid #c62828}.lead .v{font-size:32px}.headline{font-weight:bold}
 .plots{display:flex;flex-wrap:wrap;gap:16px}.plot{border:1px solid #eee;padding:6px;margin:0}.plot p{font-size:12px;color:#555;margin:4px 0 0;max-width:480px}
 pre{background:#f8f8f8;border:1px solid #eee;padding:8px;font-size:12px;max-height:360px;overflow:auto}
 .certified{color:#2e7d32}.wrong{color:#6a1b9a}.fallback{color:#c62828}
@@ -67,8 +69,9 @@ export function renderHtmlReport(input: HtmlReportInput): string {
   const body = [
     `<h1>${esc(title)}</h1>`,
     `<p class="sub">Written ${esc(s.createdAt)}. Availability damage = inputs sent to the fallback; integrity damage = inputs certified for a wrong class.</p>`,
-    section('What was run', whatWasRun(s)),
+    // The headline first: where the triggered inputs went, before how the run was made.
     section('Headline', certifiers.map(headline).join('\n')),
+    section('What was run', whatWasRun(s)),
     section('Results', certifiers.map(resultTable).join('\n')),
     s.defenses ? section('Defenses', defensesHtml(s.defenses)) : '',
     input.reproduce?.length ? section('Reproduce grid', reproduceHtml(input.reproduce)) : '',
@@ -108,15 +111,17 @@ function nameOf(config: unknown): string {
 function headline(cs: CertifierSummary): string {
   const rd = radiusKey(cs.deploymentRadius);
   const card = (value: string, label: string, cls = '') => `<div class="card ${cls}"><div class="v">${esc(value)}</div><div class="k">${esc(label)}</div></div>`;
+  // Availability leads: where the triggered inputs went, then the drop of certified accuracy.
   const cards = [
+    card(pct(cs.triggered.fallbackRate), 'triggered → fallback (availability)', 'bad lead'),
+    card(pct(cs.triggered.certifiedWrongRate), 'triggered → certified wrong (integrity)', 'bad'),
     card(pct(cs.clean.certifiedAccuracy[rd]), `clean certified accuracy @ ${rd}`, 'ok'),
     card(pct(cs.triggered.certifiedAccuracy[rd]), `triggered certified accuracy @ ${rd}`, 'bad'),
     card(pts(cs.attackEffect), 'attack effect (drop)', cs.attackEffect > 0 ? 'bad' : ''),
-    card(pct(cs.triggered.fallbackRate), 'triggered → fallback (availability)', 'bad'),
-    card(pct(cs.triggered.certifiedWrongRate), 'triggered → certified wrong (integrity)', 'bad'),
   ];
   if (cs.baseline) cards.push(card(pct(cs.baseline.certifiedAccuracy[rd]), `unpoisoned baseline @ ${rd}`));
-  return `<h3>${esc(cs.certifier)} (r_d = ${esc(rd)})</h3>\n<div class="cards">${cards.join('')}</div>`;
+  const line = certifierHeadline(cs).map((l) => `<p class="headline">${esc(l)}</p>`).join('\n');
+  return `<h3>${esc(cs.certifier)} (r_d = ${esc(rd)})</h3>\n${line}\n<div class="cards">${cards.join('')}</div>`;
 }
 
 function resultTable(cs: CertifierSummary): string {

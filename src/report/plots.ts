@@ -150,26 +150,40 @@ export interface RatePoint {
   certifiedWrongRate: number;
   /** Which line the point belongs to (e.g. "smoothing σ 0.25"); one line when omitted. */
   series?: string;
+  /** Which panel (e.g. "mnist uncertainty"); one panel when omitted. */
+  panel?: string;
 }
 
-/** Fallback rate (availability) and certified-wrong rate (integrity) against poison rate, log x. */
+const METRICS = { domain: ['fallback (availability)', 'certified wrong (integrity)'], range: ['#d62728', '#9467bd'] };
+
+/**
+ * Fallback rate (availability) and certified-wrong rate (integrity) against poison rate, log x.
+ * One line: colour tells the two rates apart. Several lines (e.g. one per certifier): colour is
+ * the line, fallback solid and certified wrong dashed. Several panels: one small plot each.
+ */
 export function poisonRatePlot(points: readonly RatePoint[], opts: PlotSize & { title?: string } = {}): Promise<string> {
   const values = points.flatMap((p) => [
-    { rate: p.rate, series: p.series ?? '', metric: 'fallback (availability)', value: p.fallbackRate },
-    { rate: p.rate, series: p.series ?? '', metric: 'certified wrong (integrity)', value: p.certifiedWrongRate },
+    { rate: p.rate, series: p.series ?? '', panel: p.panel ?? '', metric: METRICS.domain[0], value: p.fallbackRate },
+    { rate: p.rate, series: p.series ?? '', panel: p.panel ?? '', metric: METRICS.domain[1], value: p.certifiedWrongRate },
   ]);
   const multi = new Set(values.map((v) => v.series)).size > 1;
-  return renderVegaLite({
-    ...(opts.title ? { title: opts.title } : {}),
-    width: opts.width ?? 420,
-    height: opts.height ?? 260,
-    data: { values },
-    mark: { type: 'line', point: { filled: true, size: 40 }, strokeWidth: 2 },
-    encoding: {
-      x: { field: 'rate', type: 'quantitative', title: 'poison rate', scale: { type: 'log' }, axis: { format: '.1%' } },
-      y: { field: 'value', type: 'quantitative', title: 'share of triggered inputs', scale: { domain: [0, 1] }, axis: { format: '.0%' } },
-      color: { field: 'metric', type: 'nominal', title: null, scale: { domain: ['fallback (availability)', 'certified wrong (integrity)'], range: ['#d62728', '#9467bd'] } },
-      ...(multi ? { strokeDash: { field: 'series', type: 'nominal', title: null }, detail: { field: 'series' } } : {}),
-    },
-  } as TopLevelSpec);
+  const panels = [...new Set(values.map((v) => v.panel))];
+  const encoding = {
+    x: { field: 'rate', type: 'quantitative', title: 'poison rate', scale: { type: 'log' }, axis: { format: '.1%' } },
+    y: { field: 'value', type: 'quantitative', title: 'share of triggered inputs', scale: { domain: [0, 1] }, axis: { format: '.0%' } },
+    ...(multi
+      ? {
+          color: { field: 'series', type: 'nominal', title: null },
+          strokeDash: { field: 'metric', type: 'nominal', title: null, scale: { domain: METRICS.domain, range: [[1, 0], [5, 3]] } },
+          shape: { field: 'metric', type: 'nominal', title: null, scale: { domain: METRICS.domain, range: ['circle', 'triangle'] } },
+          detail: { field: 'series' },
+        }
+      : { color: { field: 'metric', type: 'nominal', title: null, scale: METRICS } }),
+  };
+  const unit = { width: opts.width ?? 420, height: opts.height ?? 260, mark: { type: 'line', point: { filled: true, size: 40 }, strokeWidth: 2 }, encoding };
+  const spec =
+    panels.length > 1
+      ? { data: { values }, facet: { field: 'panel', type: 'nominal', title: null, sort: panels }, columns: 2, spec: { ...unit, width: opts.width ?? 320, height: opts.height ?? 220 } }
+      : { data: { values }, ...unit };
+  return renderVegaLite({ ...(opts.title ? { title: opts.title } : {}), ...spec } as TopLevelSpec);
 }

@@ -1,5 +1,6 @@
 // Everything the report stage leaves in a run folder, in one call: plots/*.svg and report.html
-// (summary.json is written by writeSummary beforehand).
+// (summary.json is written by writeSummary beforehand). For smoothing, plots/ also holds the
+// vote-share histogram that shows why triggered inputs fall back.
 import { join } from 'node:path';
 import type { CertificateCore } from '../certify/certificate.js';
 
@@ -11,6 +12,7 @@ import { cleanTriggeredGrid, type ImageData } from './images.js';
 import { certifiedAccuracyCurve, certifiedAccuracyPlot, curvesFromSummary, poisonRatePlot, radiusHistogramPlot, type RatePoint } from './plots.js';
 import type { ReproduceRow } from './reproduce.js';
 import type { SummaryFile } from './summary.js';
+import { smoothingSigma, topVoteShare, voteSharePlot, voteShareThresholds } from './vote-share.js';
 
 export interface CertificateSets {
   clean: readonly Certificate[];
@@ -60,12 +62,34 @@ export async function writeReport(runDir: string, input: ReportInput): Promise<s
       );
       save(`radius-histogram-${cs.certifier}.svg`, hist);
       plots.push({ title: `Histogram of certified radii (${cs.certifier})`, svg: hist, caption: 'Radius of every answer (right or wrong class); abstentions in their own bar.' });
+      // Smoothing only: its certificates carry the vote counts (bound-based ones have none).
+      if ([...sets.clean, ...sets.triggered].some((c) => topVoteShare(c))) {
+        const sigma = smoothingSigma(input.summary.config, cs.certifier, [...sets.clean, ...sets.triggered]);
+        const votes = await voteSharePlot([{ label: 'clean', certs: sets.clean }, { label: 'triggered', certs: sets.triggered }], {
+          title: `${cs.certifier}: top vote share, clean vs triggered`,
+          sigma,
+          deploymentRadius: cs.deploymentRadius,
+        });
+        save(`vote-share-${cs.certifier}.svg`, votes);
+        const fallbackAt = sigma ? `Φ(r_d/σ) = Φ(${cs.deploymentRadius}/${Number(sigma.toFixed(4))}) = ${voteShareThresholds(sigma, cs.deploymentRadius).fallback.toFixed(3)}` : 'Φ(r_d/σ) (σ unknown: not drawn)';
+        plots.push({
+          title: `Why triggered inputs fall back: top vote share pA (${cs.certifier})`,
+          svg: votes,
+          caption:
+            `pA is the share of noise samples voting for the most frequent class; pA_lower its one-sided lower confidence bound. Smoothing abstains when pA_lower < ½, and the deployed system falls back when pA_lower < ${fallbackAt} (the radius σ·Φ⁻¹(pA_lower) is then below r_d). ` +
+            'Votes split by the poison put triggered inputs left of these lines (fallback); votes piled onto one wrong class put them right (certified wrong).',
+        });
+      }
     }
   }
   if (input.ratePoints?.length) {
-    const svg = await poisonRatePlot(input.ratePoints, { title: 'Fallback and certified-wrong rate vs poison rate' });
+    const svg = await poisonRatePlot(input.ratePoints, { title: 'Availability: fallback and certified-wrong rate vs poison rate' });
     save('poison-rate.svg', svg);
-    plots.push({ title: 'Triggered inputs: fallback and certified-wrong rate vs poison rate', svg });
+    plots.push({
+      title: 'Triggered inputs: fallback and certified-wrong rate vs poison rate',
+      svg,
+      caption: 'The availability curve: the share of triggered inputs sent to the fallback (availability) and certified for a wrong class (integrity) at each poison rate.',
+    });
   }
   let examplesSvg: string | undefined;
   const first = Object.values(input.summary.certifiers).find((cs) => cs && input.certificates?.[cs.certifier]);

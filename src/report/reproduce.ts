@@ -1,6 +1,7 @@
 // The results table of `abstain reproduce`, like the paper's: one row per data set × attack ×
 // certifier × poison rate, as markdown (README, terminal) and HTML (report). With several seeds
-// per cell, each figure is the mean over the seeds ± the sample standard deviation.
+// per cell, each figure is the mean over the seeds ± the sample standard deviation. And the
+// availability curves: triggered fallback (and certified-wrong) rate against poison rate.
 import mean from '@stdlib/stats-base-mean';
 import stdev from '@stdlib/stats-base-stdev';
 import { esc, pct } from './format.js';
@@ -98,4 +99,36 @@ export function reproduceHtml(rows: readonly ReproduceRow[]): string {
     .map((r) => `<tr>${cells(r).map((c, i) => `<td${i >= 3 ? ' class="num"' : ''}>${esc(c)}</td>`).join('')}</tr>`)
     .join('\n');
   return `<table class="results">\n<thead><tr>${th}</tr></thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
+}
+
+/** One certifier's line of the availability curve of one attack on one data set: the grid's cells at each poison rate. */
+export interface AvailabilityCurve {
+  dataset: string;
+  attack: string;
+  certifier: string;
+  /** By rising poison rate; the figures are the cells' (means over the seeds, with their sd when there are several). */
+  points: { rate: number; fallbackRate: number; certifiedWrongRate: number; fallbackSd?: number; certifiedWrongSd?: number }[];
+}
+
+/**
+ * The availability curves of a grid: for every data set × attack with two or more poison rates,
+ * one line per certifier through its cells' triggered fallback and certified-wrong rates.
+ */
+export function availabilityCurves(rows: readonly ReproduceRow[]): AvailabilityCurve[] {
+  const attackKey = (r: ReproduceRow) => JSON.stringify([r.dataset, r.attack]);
+  const rates = new Map<string, Set<number>>();
+  for (const r of rows) rates.set(attackKey(r), (rates.get(attackKey(r)) ?? new Set()).add(r.rate));
+  const curves = new Map<string, AvailabilityCurve>();
+  for (const r of [...rows].sort(byKey)) {
+    if (rates.get(attackKey(r))!.size < 2) continue;
+    const key = JSON.stringify([r.dataset, r.attack, r.certifier]);
+    if (!curves.has(key)) curves.set(key, { dataset: r.dataset, attack: r.attack, certifier: r.certifier, points: [] });
+    curves.get(key)!.points.push({
+      rate: r.rate,
+      fallbackRate: r.fallbackRate,
+      certifiedWrongRate: r.certifiedWrongRate,
+      ...(r.sd ? { fallbackSd: r.sd.fallbackRate, certifiedWrongSd: r.sd.certifiedWrongRate } : {}),
+    });
+  }
+  return [...curves.values()];
 }

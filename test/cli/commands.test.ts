@@ -64,6 +64,11 @@ test('run: a tiny config writes summary.json and report.html; a second run skips
   const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8'));
   assert.deepEqual(Object.keys(summary.certifiers).sort(), ['ibp', 'smoothing']);
   assert.match(first.out, /smoothing, r_d = 0\.25/);
+  // The headline leads with availability; the smoothing certificates carry counts, IBP's do not.
+  assert.match(first.out, /^smoothing at r_d 0\.25: triggered → fallback \d+\.\d%, certified wrong \d+\.\d%; certified accuracy clean /m);
+  assert.match(first.out, /^ibp at r_d 0\.1: triggered → fallback /m);
+  assert.ok(existsSync(join(runDir, 'plots', 'vote-share-smoothing.svg')));
+  assert.ok(!existsSync(join(runDir, 'plots', 'vote-share-ibp.svg')));
   assert.match(first.out, new RegExp(`report: +${runDir}/report\\.html`));
   assert.doesNotMatch(first.out, /skipped/);
 
@@ -142,6 +147,19 @@ test('reproduce --scale smoke: one row per cell in results.md, and the baseline 
   assert.equal(reused.length, cells.length - new Set(cells.map((c) => c.certifier.id)).size);
   for (const c of reused) assert.ok(timings.cells[c.name].skipped.some((s: string) => s.endsWith('-baseline-trigger')), c.name);
   assert.match(r.out, /\| data set \| attack \| certifier \|/);
+  // The availability curve in results.json: per certifier, each rate's point is that cell's triggered fallback and certified-wrong rates.
+  const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  const curves = results.availability as { dataset: string; attack: string; certifier: string; points: { rate: number; fallbackRate: number; certifiedWrongRate: number }[] }[];
+  assert.equal(curves.length, new Set(cells.map((c) => c.certifier.id)).size);
+  assert.equal(curves.flatMap((c) => c.points).length, cells.length);
+  for (const c of cells) {
+    const curve = curves.find((k) => k.dataset === c.dataset && k.attack === c.attack && k.certifier === c.certifier.label)!;
+    const point = curve.points.find((p) => p.rate === c.rate)!;
+    const cs = JSON.parse(readFileSync(join(out, c.name, 'summary.json'), 'utf8')).certifiers[c.certifier.family];
+    assert.equal(point.fallbackRate, cs.triggered.fallbackRate, c.name);
+    assert.equal(point.certifiedWrongRate, cs.triggered.certifiedWrongRate, c.name);
+  }
+  assert.ok(readFileSync(join(out, 'results.html'), 'utf8').includes('<h2>Availability: fallback and certified-wrong rate vs poison rate</h2>\n<p>'));
   const listed = await cli('reproduce', '--scale', 'small', '--list');
   assert.equal(listed.code, 0);
   assert.match(listed.out, /^120 cells/m);
