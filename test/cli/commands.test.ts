@@ -144,5 +144,5 @@ test('reproduce --scale smoke: one row per cell in results.md, and the baseline 
   assert.match(r.out, /\| data set \| attack \| certifier \|/);
   const listed = await cli('reproduce', '--scale', 'small', '--list');
   assert.equal(listed.code, 0);
-  assert.match(listed.out, /^120 cells/m);
+  assert.match(listed.out, /^160 cells/m);
 });
