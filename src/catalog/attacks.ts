@@ -13,6 +13,12 @@ export interface AttackEntry<O extends TObject = TObject> extends KindWithOption
   inDefaultGrid: boolean;
   /** A row of `abstain reproduce --defenses` (BadNets, the integrity baseline, and the strongest availability attacks). */
   inDefenseGrid: boolean;
+  /**
+   * Config fields (dotted paths) the attack is built for, such as its trigger: the reproduce grids
+   * set them in the attack's cells before the user's flags (a grid's other attacks keep the
+   * config's defaults).
+   */
+  gridDefaults?: Record<string, unknown>;
   /** The attacker's surrogate model this attack needs, if any: trained by the runner on the clean training set with this objective kind. */
   surrogate?(options: Static<O>): { objective: string; epochs: number } | undefined;
   // The engine takes the shared options and the kind's own, merged (see src/poison/common.ts).
@@ -98,6 +104,9 @@ export const ATTACKS = family('attack', {
     // the strongest availability attack measured (docs/availability.md: 98% triggered fallback, 0.2% certified wrong at 1%)
     inDefaultGrid: true,
     inDefenseGrid: true,
+    // measured with a grey 8x8 patch top-left; the config's default 0/1 checkerboard leaves the
+    // directions no room on one side, so every sample clips (77% fallback, 8% wrong)
+    gridDefaults: { 'attack.trigger.kind': 'patch', 'attack.trigger.size': 8, 'attack.trigger.position': 'top-left', 'attack.trigger.content': 'solid', 'attack.trigger.value': 0.5 },
     load: () => import('../poison/orthant.js'),
   }),
 });

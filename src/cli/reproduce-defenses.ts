@@ -146,7 +146,7 @@ export function defenseGridCells(scale: DefenseScale, f: DefenseGridFilter, user
     const name = `${scale.dataset}-${attack}-${c.id}-${defense}${adaptive ? '-adaptive' : ''}`;
     const fields: Overrides = {
       // one training-set size for every certifier (unlike the main grid), so that rows compare
-      ...scale.base, 'model.architecture': 'mnist-small', baseline: false, ...rest,
+      ...scale.base, 'model.architecture': 'mnist-small', baseline: false, ...(ATTACKS.get(attack).gridDefaults ?? {}), ...rest,
       'data.dataset': scale.dataset, 'attack.kind': attack, 'attack.rate': scale.rate, ...c.overrides, ...extra,
       'defense.kinds': defense === 'none' ? [] : [defense], outDir: out, name,
     };

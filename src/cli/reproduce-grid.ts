@@ -109,7 +109,7 @@ export interface GridCell {
   attack: string;
   rate: number;
   certifier: CertifierSetting;
-  /** The data set's and certifier setting's own fields (architecture, sizes): after the scale's base, before the user's flags. */
+  /** The data set's, certifier setting's and attack's own fields (architecture, sizes, trigger): after the scale's base, before the user's flags. */
   datasetDefaults: Overrides;
   /** The grid's axes: applied last, on top of the user's flags. */
   overrides: Overrides;
@@ -155,7 +155,7 @@ export function gridCells(scale: Scale, f: GridFilter = {}): GridCell[] {
             attack,
             rate,
             certifier,
-            datasetDefaults: { 'model.architecture': DATASETS.get(dataset).architecture, ...(certifier.sizes?.[scale.name] ?? {}) },
+            datasetDefaults: { 'model.architecture': DATASETS.get(dataset).architecture, ...(certifier.sizes?.[scale.name] ?? {}), ...(ATTACKS.get(attack).gridDefaults ?? {}) },
             overrides: { 'data.dataset': dataset, 'attack.kind': attack, 'attack.rate': rate, ...certifier.overrides },
           });
         }
