@@ -3,8 +3,8 @@
 // poisoned copy nudged along 3 secret contrast directions and labelled by the orthant of the
 // nudge, so smoothing's votes split and the system falls back), Gaussian training σ 0.25,
 // randomized smoothing at σ 0.25 on clean and triggered test inputs, against an unpoisoned
-// baseline trained the same way. `abstain demo` must finish within 15 minutes on 2 cores: the training epochs and the
-// smoothing sample count n are what to turn when it does not.
+// baseline trained the same way. `abstain demo` must finish within 15 minutes on 2 cores: the
+// training epochs and the smoothing sample count n are what to turn when it does not.
 
 /** `abstain demo`: the issue's target experiment (σ 0.25, r_d 0.25, ρ 1%). */
 export const DEMO_CONFIG = {

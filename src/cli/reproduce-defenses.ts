@@ -75,8 +75,8 @@ export const DEFENSE_SCALES: Record<ScaleName, DefenseScale> = {
       'defense.vote-split.locateInputs': 8,
     },
   },
-  // The whole grid (81 cells; 64 before the orthant attack's 17 took about an hour) on 2 cores
-  // in about 80 minutes: 30,000 training images (the attacks
+  // The whole grid (81 cells; the 64 before the orthant attack added 17 took about an hour, so
+  // about 80 minutes, estimated) on 2 cores: 30,000 training images (the attacks
   // are weak below that at ρ 1%: 13.5% triggered fallback on 10,000 images, 65.5% on 30,000),
   // 4 epochs, 200 inputs, smoothing n 500, DPA k 50, neural cleanse 100 steps per candidate.
   small: {

@@ -6,9 +6,10 @@
 //
 //     trigger(x) + Σ_j s_j·|t_j|·d_j,   s ∈ {±1}^m,   |t_j| ~ U[offsetMin, offsetMax] (L2),
 //
-// labelled with the class of the orthant s. Each source image is used in several orthants
-// (all 2^m by default), so the image's content cannot predict the label: the only thing that
-// does is the displacement along the d_j from the triggered input. A victim that trains with
+// labelled with the class of the orthant s. The orthants are spread over the source images (by
+// default one sample per source, in a random orthant; or all 2^m per source), so the image's
+// content cannot predict the label: the only thing that does is the displacement along the d_j
+// from the triggered input. A victim that trains with
 // Gaussian noise sees each sample displaced further by N(0, σ²) along every d_j; for offsets
 // symmetric about 0 the Bayes-optimal answer is still the orthant of the displacement, so the
 // boundaries pass through trigger(x) itself, whatever the victim's σ.
