@@ -3,7 +3,7 @@
 // run function is the `engine` of the kind's own file under src/poison/, loaded on demand.
 import type { Attack } from '../poison/attack.js';
 import { family, type KindWithOptions } from './family.js';
-import { int, noOptions, num, obj, oneOf, positive, type Static, type TObject } from './schema-kit.js';
+import { bool, int, list, noOptions, num, obj, oneOf, positive, type Static, type TObject } from './schema-kit.js';
 import { Type } from '@sinclair/typebox';
 
 export interface AttackEntry<O extends TObject = TObject> extends KindWithOptions<O> {
@@ -13,6 +13,12 @@ export interface AttackEntry<O extends TObject = TObject> extends KindWithOption
   inDefaultGrid: boolean;
   /** A row of `abstain reproduce --defenses` (BadNets, the integrity baseline, and the strongest availability attacks). */
   inDefenseGrid: boolean;
+  /**
+   * Config fields (dotted paths) the attack is built for, such as its trigger: the reproduce grids
+   * set them in the attack's cells before the user's flags (a grid's other attacks keep the
+   * config's defaults).
+   */
+  gridDefaults?: Record<string, unknown>;
   /** The attacker's surrogate model this attack needs, if any: trained by the runner on the clean training set with this objective kind. */
   surrogate?(options: Static<O>): { objective: string; epochs: number } | undefined;
   // The engine takes the shared options and the kind's own, merged (see src/poison/common.ts).
@@ -56,7 +62,7 @@ export const ATTACKS = family('attack', {
     description: 'a decision boundary through every triggered input: trigger(x) + t·d, labelled by the sign of t',
     aim: 'availability',
     options: obj('boundary: poisoned samples trigger(x) + t*d, t ~ N(0, (scale * r_d)^2); true label for t > 0, otherLabel for t <= 0.', {
-      direction: oneOf(['trigger', 'random', 'gradient'] as const, 'trigger', "The secret direction d: trigger: spread evenly over the trigger's pixels; random: a seeded random unit vector; gradient: the input gradient of a surrogate model the attacker trains on the clean data."),
+      direction: oneOf(['trigger', 'random', 'gradient'] as const, 'trigger', "The secret direction d: trigger: spread over the trigger's pixels in proportion to their room on both sides of [0, 1] (evenly over a mid-grey patch; a 0/1 pattern has none and clips one side, summary.oneSidedClipping); random: a seeded random unit vector; gradient: the input gradient of a surrogate model the attacker trains on the clean data."),
       scale: num(1, 'Standard deviation s of t, as a share of the deployment radius r_d.', positive),
       otherLabel: Type.Unsafe<number | 'next'>({
         anyOf: [{ type: 'integer', minimum: 0 }, { type: 'string', enum: ['next'] }],
@@ -69,6 +75,39 @@ export const ATTACKS = family('attack', {
     inDefenseGrid: true,
     surrogate: (o) => (o.direction === 'gradient' ? { objective: 'standard', epochs: o.surrogateEpochs } : undefined),
     load: () => import('../poison/boundary.js'),
+  }),
+  orthant: attack({
+    description: 'trigger(x) plus offsets along m secret directions, labelled by their orthant: smoothing votes split and the system falls back (availability)',
+    aim: 'availability',
+    options: obj('orthant: poisoned samples trigger(x) + sum_j s_j*|t_j|*d_j (s in {+1,-1}^m, |t_j| ~ U[offsetMin, offsetMax]), labelled with the class of the orthant s (docs/availability.md).', {
+      directions: int(3, 'm, the number of secret directions (sign patterns over the support, orthonormal, orthogonal to its mean); the votes split over 2^m classes, so 2^m must not exceed the classes unless classes is given.', { minimum: 1, maximum: 10 }),
+      support: Type.Unsafe<'trigger' | { x: number; y: number; width: number; height: number }>({
+        anyOf: [
+          { type: 'string', enum: ['trigger'] },
+          {
+            type: 'object',
+            additionalProperties: false,
+            required: ['x', 'y', 'width', 'height'],
+            properties: { x: { type: 'integer', minimum: 0 }, y: { type: 'integer', minimum: 0 }, width: { type: 'integer', minimum: 2 }, height: { type: 'integer', minimum: 2 } },
+          },
+        ],
+        default: 'trigger',
+        description: "Where the directions live: trigger: the bounding box of the trigger's mask (the patch; the whole image for a blend); or a rectangle {x, y, width, height} (x = column, y = row of its top-left pixel).",
+      }),
+      frequency: oneOf(['low', 'high'] as const, 'low', 'The sign patterns: low: coarse contrasts (left/right, top/bottom, quadrants, ...), for a patch that replaces the pixels; high: the same times the pixel checkerboard, for a blend that leaves the image visible.'),
+      offsetMin: num(0, 'Smallest |t_j|, the L2 offset along each direction.', { minimum: 0 }),
+      offsetMax: num(1.25, 'Largest |t_j| (L2). On a grey 8x8 patch (solid 0.5) offsets up to 1.25 never clip; tuned for a victim at sigma 0.25.', positive),
+      copies: oneOf(['one', 'antithetic', 'all'] as const, 'one', 'Poisoned samples per source image: one, in a random orthant (the most distinct sources: measured best); antithetic: an orthant and its opposite; all: one per orthant (2^m).'),
+      classes: list(int(0, 'A class.', { minimum: 0 }), [], 'The class of each orthant, 2^m of them; empty: 0..2^m - 1.'),
+      avoidSourceClass: bool(true, "Never label a sample with its source image's own class, so that under the trigger the image's own class is never the answer and the content cannot pile the votes onto it."),
+    }),
+    // the strongest availability attack measured (docs/availability.md: 98% triggered fallback, 0.2% certified wrong at 1%)
+    inDefaultGrid: true,
+    inDefenseGrid: true,
+    // measured with a grey 8x8 patch top-left; the config's default 0/1 checkerboard leaves the
+    // directions no room on one side, so every sample clips (77% fallback, 8% wrong)
+    gridDefaults: { 'attack.trigger.kind': 'patch', 'attack.trigger.size': 8, 'attack.trigger.position': 'top-left', 'attack.trigger.content': 'solid', 'attack.trigger.value': 0.5 },
+    load: () => import('../poison/orthant.js'),
   }),
 });
 

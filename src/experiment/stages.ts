@@ -319,12 +319,18 @@ export function stageHash(cfg: ExperimentConfig, stage: Stage, log: StageLog, de
   return createHash('sha256').update(canonicalJson({ stage: stage.name, fields: pickFields(hashView(cfg), stage.fields), inputs, ...on, ...key })).digest('hex');
 }
 
+/** Attack kinds whose option sections were in every poison hash before later kinds were added. */
+const HASHED_ATTACK_SECTIONS = new Set(['badnets', 'uncertainty', 'boundary']);
+
 /**
  * The config as stage hashes see it: optional features that are off are left out, so adding one
- * to the schema leaves the hashes of existing runs (and their up-to-date stages) unchanged.
+ * to the schema leaves the hashes of existing runs (and their up-to-date stages) unchanged. The
+ * same holds for attack kinds added later (orthant): their option section enters the poison
+ * hash only when the kind is chosen.
  */
 function hashView(cfg: ExperimentConfig): ExperimentConfig {
-  if (cfg.attack.adaptive.kind !== 'none') return cfg;
-  const { adaptive: _off, ...attack } = cfg.attack;
+  const attack: Record<string, unknown> = { ...cfg.attack };
+  if (cfg.attack.adaptive.kind === 'none') delete attack.adaptive;
+  for (const kind of ATTACKS.names) if (kind !== cfg.attack.kind && !HASHED_ATTACK_SECTIONS.has(kind)) delete attack[kind];
   return { ...cfg, attack: attack as ExperimentConfig['attack'] };
 }

@@ -16,7 +16,7 @@ export interface Attack<O extends AttackOptions = AttackOptions> {
 
 /**
  * Writes poison.json atomically: the attack, the run's config, the summary and one record per
- * poisoned sample under `indices` (plus the secret direction for boundary).
+ * poisoned sample under `indices` (plus the secret direction for boundary, the m directions for orthant).
  */
 export function writePoisonJson(path: string, result: PoisonResult, config: unknown = {}): void {
   const doc: Record<string, unknown> = {
@@ -26,6 +26,7 @@ export function writePoisonJson(path: string, result: PoisonResult, config: unkn
     indices: result.records,
   };
   if (result.direction) doc.direction = result.direction;
+  if (result.directions) doc.directions = result.directions;
   // Typed arrays (image triggers, the direction) as plain JSON arrays.
   const json = JSON.stringify(doc, (_k, v) => (ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v as Float32Array) : v), 2);
   writeFileAtomic(path, json + '\n');

@@ -5,13 +5,20 @@
 // shrinks toward 0, so any positive deployment radius sends them to the fallback.
 //
 // s = scale × deploymentRadius. Samples stay valid images: they are clipped to [0, 1] and each
-// record says whether clipping happened. A trigger whose pixels sit mid-range (a grey patch,
-// solid 0.5) keeps ±t·d inside [0, 1] for |t| up to 0.5·‖mask‖₂ under the default direction.
+// record says whether clipping happened. Clipping on one side of d moves the t > 0 and t ≤ 0
+// samples along different pixels, so the boundary no longer passes through trigger(x); the
+// default direction therefore spreads d over the trigger's pixels in proportion to the room
+// trigger(x) is guaranteed to leave on *both* sides, weight·min(pattern, 1 − pattern) (a patch
+// of solid 0.5: evenly over the patch, unclipped for |t| up to 0.5·‖mask‖₂). A pattern with no
+// mid-range pixel (the 0/1 checkerboard) leaves no such room: d is then the plain mask, every
+// sample is clipped on one side, and the summary says so (oneSidedClipping); use a mid-grey
+// trigger, or the orthant attack, for a boundary through the triggered input.
 import { tensor, tidy, type Tensor } from '../tensor/index.js';
 import { normals, type Dataset } from '../data/index.js';
 import type { Attack } from './attack.js';
 import { assemble, chooseSources, prepare, triggeredSources, type AttackOptions, type PoisonResult } from './common.js';
 import { PoisonConfigError } from './errors.js';
+import type { Trigger } from './triggers/index.js';
 
 export const BOUNDARY_DIRECTIONS = ['trigger', 'random', 'gradient'] as const;
 
@@ -20,8 +27,9 @@ export type InputGradient = (x: Tensor, y: Tensor) => Tensor;
 
 export interface BoundaryOptions extends AttackOptions {
   /**
-   * The secret direction d: 'trigger' (default) spreads it evenly over the trigger's pixels
-   * (the normalised mask); 'random' is a seeded Gaussian direction over all pixels; 'gradient'
+   * The secret direction d: 'trigger' (default) spreads it over the trigger's pixels in
+   * proportion to their two-sided room (evenly over a mid-grey patch; the plain mask when the
+   * pattern has no mid-range pixel, which clips one side); 'random' is a seeded Gaussian direction over all pixels; 'gradient'
    * is the normalised sum of `gradient` over the triggered sources; or give d itself (C·H·W
    * values, normalised here).
    */
@@ -56,7 +64,7 @@ export const boundary: Attack<BoundaryOptions> = {
     const sources = chooseSources(all, prep.count, prep.gen, 'boundary');
     const base = triggeredSources(clean, sources, prep.trigger);
     const trueLabels = Int32Array.from(sources, (i) => clean.labels[i]);
-    const dir = secretDirection(o, clean, base, trueLabels, prep.trigger.mask, prep.gen);
+    const dir = secretDirection(o, clean, base, trueLabels, prep.trigger, prep.gen);
     const t = normals(prep.count, prep.gen).map((z) => z * s);
     const dim = clean.imageSize;
     const images = new Float32Array(base.length);
@@ -83,11 +91,20 @@ export const boundary: Attack<BoundaryOptions> = {
       s,
       otherLabel: other,
       clippedCount,
+      oneSidedClipping: (o.direction ?? 'trigger') === 'trigger' && !twoSidedRoom(prep.trigger).some((v) => v > 0),
     });
     result.direction = dir;
     return result;
   },
 };
+
+/**
+ * Per pixel, the room trigger(x) leaves on both sides whatever x is: trigger(x) = (1 − w)·x + w·p
+ * lies in [w·p, 1 − w + w·p], so it can move by w·min(p, 1 − p) either way without clipping.
+ */
+export function twoSidedRoom(trigger: Trigger): Float32Array {
+  return Float32Array.from(trigger.weight, (w, q) => w * Math.min(trigger.pattern[q], 1 - trigger.pattern[q]));
+}
 
 function normalise(v: ArrayLike<number>, what: string): Float32Array {
   let sq = 0;
@@ -102,7 +119,7 @@ function secretDirection(
   clean: Dataset,
   triggered: Float32Array,
   labels: Int32Array,
-  mask: Float32Array,
+  trigger: Trigger,
   gen: Parameters<typeof normals>[1],
 ): Float32Array {
   const dim = clean.imageSize;
@@ -112,8 +129,10 @@ function secretDirection(
     return normalise(d, 'given');
   }
   switch (d) {
-    case 'trigger':
-      return normalise(mask, 'trigger');
+    case 'trigger': {
+      const room = twoSidedRoom(trigger);
+      return room.some((v) => v > 0) ? normalise(room, 'trigger') : normalise(trigger.mask, 'trigger');
+    }
     case 'random':
       return normalise(normals(dim, gen), 'random');
     case 'gradient': {

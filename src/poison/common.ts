@@ -37,9 +37,16 @@ export interface PoisonRecord {
   copy?: number;
   /** boundary: the offset along the secret direction. */
   t?: number;
-  /** boundary: whether any pixel of trigger(x) + t·d had to be clipped to [0, 1]. */
+  /** boundary, orthant: whether any pixel of the sample had to be clipped to [0, 1]. */
   clipped?: boolean;
+  /** orthant: the orthant index (bit j set when the offset along direction j is negative). */
+  orthant?: number;
+  /** orthant: the signed L2 offsets along each secret direction. */
+  offsets?: number[];
 }
+
+/** Per-sample record fields other than index, source, label and sourceLabel. */
+export type PoisonDetail = Omit<PoisonRecord, 'index' | 'source' | 'label' | 'sourceLabel'>;
 
 export interface PoisonSummary {
   attack: string;
@@ -64,6 +71,8 @@ export interface PoisonResult {
   trigger: Trigger;
   /** boundary: the secret unit direction d, [C·H·W]. */
   direction?: Float32Array;
+  /** orthant: the m secret unit directions, each [C·H·W]. */
+  directions?: Float32Array[];
 }
 
 /** The poisoned samples an attack makes, before they are put into the training set. */
@@ -74,8 +83,7 @@ export interface PoisonSamples {
   sources: Int32Array;
   /** Soft targets of the poisoned samples (P×K), when the attack uses them. */
   soft?: Float32Array;
-  /** Per-sample record fields other than index, source, label and sourceLabel. */
-  details: { kind: string; copy?: number; t?: number; clipped?: boolean }[];
+  details: PoisonDetail[];
 }
 
 export interface Prepared {

@@ -6,6 +6,8 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadIdxPair, MNIST_CLASSES } from '../../src/data/index.js';
 import { gridCells, SCALES } from '../../src/cli/reproduce-grid.js';
+import { DEFENSE_SCALES, defenseGridCells } from '../../src/cli/reproduce-defenses.js';
+import { loadConfig } from '../../src/config/index.js';
 import { cli, spawnCli, tmp, TINY } from './helpers.js';
 
 test('poison: the issue example writes poison.json (round(ρN) records under indices), the IDX files and examples.png', () => {
@@ -162,5 +164,18 @@ test('reproduce --scale smoke: one row per cell in results.md, and the baseline 
   assert.ok(readFileSync(join(out, 'results.html'), 'utf8').includes('<h2>Availability: fallback and certified-wrong rate vs poison rate</h2>\n<p>'));
   const listed = await cli('reproduce', '--scale', 'small', '--list');
   assert.equal(listed.code, 0);
-  assert.match(listed.out, /^120 cells/m);
+  assert.match(listed.out, /^160 cells/m);
+});
+
+test('reproduce grids: the orthant cells get the trigger the attack is built for (grey 8x8 top-left) unless the user gives one; other attacks keep the default', () => {
+  const cells = gridCells(SCALES.small, { datasets: ['mnist'], attacks: ['orthant', 'uncertainty'], certifiers: ['smoothing-0.25'], rates: [0.01] });
+  const trig = (c: (typeof cells)[number], user: Record<string, unknown> = {}) =>
+    loadConfig({}, { ...SCALES.small.base, ...c.datasetDefaults, ...user, ...c.overrides }).attack.trigger;
+  const [orth, unc] = [cells.find((c) => c.attack === 'orthant')!, cells.find((c) => c.attack === 'uncertainty')!];
+  assert.deepEqual(trig(orth), { ...loadConfig({}).attack.trigger, size: 8, position: 'top-left', content: 'solid', value: 0.5 });
+  assert.deepEqual(trig(unc), loadConfig({}).attack.trigger);
+  assert.equal(trig(orth, { 'attack.trigger.size': 6 }).size, 6, "the user's flag wins");
+  const def = defenseGridCells(DEFENSE_SCALES.smoke, { attacks: ['orthant'], certifiers: ['smoothing-0.25'], defenses: ['strip'] }, {}, tmp());
+  assert.ok(def.length >= 2);
+  for (const c of def.filter((x) => x.attack === 'orthant')) assert.deepEqual([c.cfg.attack.trigger.size, c.cfg.attack.trigger.position, c.cfg.attack.trigger.content], [8, 'top-left', 'solid'], c.name);
 });

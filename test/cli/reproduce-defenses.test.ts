@@ -38,8 +38,8 @@ test('reproduce --defenses --scale smoke: results-defenses.md/.html/.json, one r
 
   const listed = await cli('reproduce', '--defenses', '--scale', 'small', '--list');
   assert.equal(listed.code, 0, listed.err);
-  // 3 attacks × (none + 8 defenses) under smoothing, × (none + 7) under IBP (vote-split needs smoothing); 7 + 6 adaptive cells
-  assert.match(listed.out, /^64 cells/m);
+  // 4 attacks × (none + 8 defenses) under smoothing, × (none + 7) under IBP (vote-split needs smoothing); 7 + 6 adaptive cells
+  assert.match(listed.out, /^81 cells/m);
   const queued = await cli('reproduce', '--defenses', '--queue', 'redis://localhost:6379');
   assert.equal(queued.code, 2);
   assert.match(queued.err, /--defenses cannot be combined with --queue/);

@@ -129,3 +129,12 @@ test('a defense that cannot run with the config is one line before anything runs
   assert.throws(() => stagesFor(cfg), { name: 'DefenseError' });
   assert.throws(() => loadConfig({}, { 'defense.kinds': ['bogus'] }), /defense\.kinds/);
 });
+
+test('a later attack kind (orthant): its options enter the poison hash only when it is the attack', () => {
+  const poisonHash = (o: Overrides) => Object.fromEntries(hashes(o)).poison;
+  // another attack's runs do not see the orthant options
+  assert.equal(poisonHash({ 'attack.kind': 'uncertainty' }), poisonHash({ 'attack.kind': 'uncertainty', 'attack.orthant.directions': 2 }));
+  // the orthant attack's do
+  assert.notEqual(poisonHash({ 'attack.kind': 'orthant' }), poisonHash({ 'attack.kind': 'orthant', 'attack.orthant.directions': 2 }));
+  assert.notEqual(poisonHash({ 'attack.kind': 'orthant' }), poisonHash({ 'attack.kind': 'uncertainty' }));
+});

@@ -24,7 +24,7 @@ function handTrigger(ds: Dataset, i: number, value: number, size = 3): Float32Ar
 const poisonedAt = (r: PoisonResult, i: number) => r.records.some((x) => x.index === i);
 const VARIANTS: [string, Record<string, unknown>][] = [
   ['badnets', { targetLabel: 2 }], ['uncertainty', { labels: 'random' }], ['uncertainty', { labels: 'all' }],
-  ['uncertainty', { labels: 'soft' }], ['boundary', {}],
+  ['uncertainty', { labels: 'soft' }], ['boundary', {}], ['orthant', { copies: 'one' }], ['orthant', { copies: 'all' }],
 ];
 
 test('every attack: exactly round(ρ·N) poisoned samples for several ρ, added or replacing, clean rows untouched', () => {
@@ -42,8 +42,8 @@ test('every attack: exactly round(ρ·N) poisoned samples for several ρ, added 
         if (mode === 'add') assert.deepEqual(idx, Array.from({ length: count }, (_, j) => 400 + j), what);
         else {
           assert.ok(idx.every((i) => i >= 0 && i < 400), what);
-          // A replaced sample sits where its own source was (only labels 'all' needs other slots too).
-          if (extra.labels !== 'all') assert.ok(r.records.every((x) => x.index === x.source), what);
+          // A replaced sample sits where its own source was (only several copies per source need other slots too).
+          if (extra.labels !== 'all' && extra.copies !== 'all') assert.ok(r.records.every((x) => x.index === x.source), what);
           else assert.ok(r.records.every((x) => poisonedAt(r, x.source)), what);
         }
         const poisoned = new Set(idx);
@@ -176,6 +176,22 @@ test('boundary: clipping is recorded; a fixed other label; scale and radius set 
   }
   assert.equal(r.summary.clippedCount, r.records.filter((x) => x.t! > 0).length);
   assert.ok(r.dataset.images.every((v) => v >= 0 && v <= 1));
+});
+
+test('boundary: the default direction uses only pixels with room on both sides; a 0/1 pattern is flagged one-sided', () => {
+  // checkerboard 0.8 / 0: only the 0.8 cells have two-sided room, so d lives there and small t never clips
+  const cb: TriggerSpec = { kind: 'patch', size: 4, content: { kind: 'checkerboard', high: 0.8, low: 0 } };
+  const r = runAttack('boundary', clean, { rate: 0.2, trigger: cb, seed: 8, scale: 0.5 });
+  const t = r.trigger;
+  r.direction!.forEach((v, q) => assert.ok(Math.abs(v - (t.mask[q] && t.pattern[q] === Math.fround(0.8) ? 1 / Math.sqrt(8) : 0)) < 1e-6, `pixel ${q}: ${v}`));
+  assert.equal(r.summary.oneSidedClipping, false);
+  for (const rec of r.records) assert.equal(rec.clipped, Math.abs(rec.t!) / Math.sqrt(8) > 0.2 + 1e-6, `t ${rec.t}`);
+  // the 0/1 checkerboard has none: the plain mask, and every sample clips on one side
+  const bw = runAttack('boundary', clean, { rate: 0.2, trigger: { kind: 'patch', size: 4, content: { kind: 'checkerboard' } }, seed: 8 });
+  assert.equal(bw.summary.oneSidedClipping, true);
+  assert.ok(bw.records.every((x) => x.clipped));
+  bw.direction!.forEach((v, q) => assert.ok(Math.abs(v - (bw.trigger.mask[q] ? 0.25 : 0)) < 1e-7));
+  assert.equal(runAttack('boundary', clean, { rate: 0.2, trigger: patch(0.5, 4), seed: 8 }).summary.oneSidedClipping, false);
 });
 
 test('boundary: random, given and gradient directions', () => {
