@@ -38,6 +38,8 @@ export interface DefenseEntry<O extends TObject = TObject> extends KindWithOptio
   uses: DefenseUses;
   /** An input defense: whether it refuses inputs (they go to the fallback) or transforms them before the certifier. */
   acts?: 'refuse' | 'transform';
+  /** What it found, in one table cell, from the `detail` its engine records (repairs and transforms; filters, STRIP and DPA have common metrics). */
+  finding?(detail: Record<string, unknown>): string;
   /** The adaptive attacker of the defense grid (none where no variant of the data-poisoning threat model applies). */
   adaptive?: AdaptiveAttacker;
   load(): Promise<{ engine: DefenseEngine<Static<O>> }>;
@@ -119,6 +121,7 @@ export const DEFENSES = family('defense', {
     description: 'Fine-Pruning: prunes the last convolution\'s channels dormant on clean data, then fine-tunes on clean data (model repair)',
     stage: 'model',
     reference: 'Liu, Dolan-Gavitt & Garg, Fine-Pruning: Defending Against Backdooring Attacks on Deep Neural Networks, RAID 2018',
+    finding: (d) => `pruned ${String(d.pruned)} of ${String(d.channels)} channels, fine-tuned`,
     uses: { clean: true },
     options: obj('fine-pruning: prune the last conv layer\'s most dormant channels, then fine-tune on the defender\'s clean data.', {
       maxAccuracyDrop: num(0.04, 'Stop pruning before clean accuracy falls more than this below the unpruned model\'s.', { minimum: 0, exclusiveMaximum: 1 }),
@@ -138,6 +141,10 @@ export const DEFENSES = family('defense', {
     description: 'Neural Cleanse adapted to availability: reverse-engineers the smallest trigger per class and one that makes the smoothed prediction lose its majority; unlearns the anomalous ones (model repair)',
     stage: 'model',
     reference: 'Wang et al., Neural Cleanse: Identifying and Mitigating Backdoor Attacks in Neural Networks, IEEE S&P 2019 (the availability candidate is ours)',
+    finding: (d) => {
+      const f = (d.flagged as unknown[] | undefined) ?? [];
+      return f.length ? `flagged trigger(s) ${f.join(', ')}, unlearned` : 'no anomalous trigger: model unchanged';
+    },
     uses: { clean: true, smoothing: 'optional' },
     options: obj('neural-cleanse: reverse-engineer triggers on the defender\'s clean data, flag by anomaly index, unlearn the flagged ones.', {
       candidates: oneOf(['all', 'classes', 'availability'] as const, 'all', 'Which triggers to reverse-engineer: one per target class (Wang et al.), the availability one (no class keeps a majority under the certifier\'s noise; σ is smoothing\'s, 0 without it), or all of them.'),
@@ -186,6 +193,8 @@ export const DEFENSES = family('defense', {
     description: 'vote-split occlusion (ours): detects split smoothing votes in the traffic, locates the trigger window that restores them, and certifies the occluded input (input transform; needs smoothing)',
     stage: 'input',
     reference: 'ours (docs/defenses.md): occlusion is 1-Lipschitz, so the occluded system keeps a sound certificate',
+    finding: (d) =>
+      d.detected ? `split votes detected (p ${Number(d.pValue).toExponential(1)}): occludes ${JSON.stringify(d.window)}` : `no attack detected (p ${Number(d.pValue).toFixed(3)}): inputs unchanged`,
     uses: { clean: true, smoothing: 'required', traffic: true },
     acts: 'transform',
     options: obj('vote-split: watch held-out traffic for split votes, locate the trigger window, occlude it in every input.', {

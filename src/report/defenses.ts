@@ -3,6 +3,7 @@
 // certified share against the run's poison count), its time; and what defending cost on clean
 // inputs. The defended rows of the certifier tables sit beside the undefended ones (table.ts, html.ts).
 import Table from 'cli-table3';
+import { DEFENSES } from '../catalog/index.js';
 import type { DefenseSummary, DefensesSummary } from '../pipeline/defenses.js';
 import { radiusKey, type SetMetrics, type Summary } from '../pipeline/metrics.js';
 import { esc, pct } from './format.js';
@@ -21,15 +22,7 @@ export function defenseFinding(d: DefenseSummary): string {
     const p = d.dpa;
     return `k ${p.partitions}: vote accuracy ${pct(p.clean.accuracy)} clean, ${pct(p.triggered.accuracy)} triggered; median radius ${p.clean.medianRadius}; ${pct(p.clean.certifiedShare)} certified against the ${p.poisonCount} poisoned samples (needs k >= ${p.partitionsNeeded})`;
   }
-  if (d.kind === 'neural-cleanse') {
-    const f = (d.detail.flagged as unknown[] | undefined) ?? [];
-    return f.length ? `flagged trigger(s) ${f.join(', ')}, unlearned` : 'no anomalous trigger: model unchanged';
-  }
-  if (d.kind === 'fine-pruning') return `pruned ${String(d.detail.pruned)} of ${String(d.detail.channels)} channels, fine-tuned`;
-  if (d.kind === 'vote-split') {
-    return d.detail.detected ? `split votes detected (p ${Number(d.detail.pValue).toExponential(1)}): occludes ${JSON.stringify(d.detail.window)}` : `no attack detected (p ${Number(d.detail.pValue).toFixed(3)}): inputs unchanged`;
-  }
-  return '';
+  return DEFENSES.get(d.kind).finding?.(d.detail) ?? '';
 }
 
 const cleanCost = (s: DefensesSummary) => {

@@ -108,3 +108,18 @@ test('the catalog and config validation load without the native addon', () => {
   assert.deepEqual(out.kinds, [...CERTIFIERS.names]);
   assert.deepEqual(out.addons, [], 'no native addon was loaded');
 });
+
+test('a defense whose engine records its own detail says what it found from it (the report asks the catalog, never the kind name)', async () => {
+  const { defenseFinding } = await import('../../src/report/defenses.js');
+  const row = (kind: string, detail: Record<string, unknown>) => defenseFinding({ kind, stage: DEFENSES.get(kind).stage, seconds: 1, detail } as never);
+  assert.match(row('fine-pruning', { pruned: 7, channels: 32 }), /pruned 7 of 32 channels/);
+  assert.match(row('neural-cleanse', { flagged: ['availability', 3] }), /flagged trigger\(s\) availability, 3, unlearned/);
+  assert.match(row('neural-cleanse', { flagged: [] }), /no anomalous trigger/);
+  assert.match(row('vote-split', { detected: true, pValue: 1e-9, window: { x: 0, y: 0, size: 8 } }), /split votes detected .*"size":8/);
+  assert.match(row('vote-split', { detected: false, pValue: 0.5 }), /no attack detected \(p 0\.500\)/);
+  // every repair or transform without common metrics has a finding
+  for (const k of DEFENSES.names) {
+    const e = DEFENSES.get(k);
+    if (e.stage === 'model' || e.acts === 'transform') assert.equal(typeof e.finding, 'function', `${k} has no finding()`);
+  }
+});
