@@ -14,11 +14,11 @@ export interface AttackEntry<O extends TObject = TObject> extends KindWithOption
   /** A row of `abstain reproduce --defenses` (BadNets, the integrity baseline, and the strongest availability attacks). */
   inDefenseGrid: boolean;
   /**
-   * Config fields (dotted paths) the attack is built for, such as its trigger: the reproduce grids
-   * set them in the attack's cells before the user's flags (a grid's other attacks keep the
-   * config's defaults).
+   * Config fields (dotted paths) the attack is built for, such as its trigger, for a certifier of
+   * the given norm: the reproduce grids set them in the attack's cells before the user's flags (a
+   * grid's other attacks keep the config's defaults).
    */
-  gridDefaults?: Record<string, unknown>;
+  gridDefaults?(certifier: { norm: 'l2' | 'linf' }): Record<string, unknown>;
   /** The attacker's surrogate model this attack needs, if any: trained by the runner on the clean training set with this objective kind. */
   surrogate?(options: Static<O>): { objective: string; epochs: number } | undefined;
   // The engine takes the shared options and the kind's own, merged (see src/poison/common.ts).
@@ -105,8 +105,14 @@ export const ATTACKS = family('attack', {
     inDefaultGrid: true,
     inDefenseGrid: true,
     // measured with a grey 8x8 patch top-left; the config's default 0/1 checkerboard leaves the
-    // directions no room on one side, so every sample clips (77% fallback, 8% wrong)
-    gridDefaults: { 'attack.trigger.kind': 'patch', 'attack.trigger.size': 8, 'attack.trigger.position': 'top-left', 'attack.trigger.content': 'solid', 'attack.trigger.value': 0.5 },
+    // directions no room on one side, so every sample clips (77% fallback, 8% wrong). Against the
+    // bound-based certifiers (L-inf, IBP-trained victims) one direction with offsets 1..2 puts the
+    // boundary within epsilon of the triggered input (IBP and CROWN 100% fallback, 0% wrong; the
+    // smoothing settings give 80% / 10.5% there: docs/availability.md)
+    gridDefaults: ({ norm }) => ({
+      'attack.trigger.kind': 'patch', 'attack.trigger.size': 8, 'attack.trigger.position': 'top-left', 'attack.trigger.content': 'solid', 'attack.trigger.value': 0.5,
+      ...(norm === 'linf' ? { 'attack.orthant.directions': 1, 'attack.orthant.offsetMin': 1, 'attack.orthant.offsetMax': 2 } : {}),
+    }),
     load: () => import('../poison/orthant.js'),
   }),
 });

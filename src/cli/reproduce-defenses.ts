@@ -11,7 +11,7 @@
 // defense stages and the defended certification.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ATTACKS, DEFENSES, type Overrides, type ScaleName } from '../catalog/index.js';
+import { ATTACKS, CERTIFIERS, DEFENSES, type Overrides, type ScaleName } from '../catalog/index.js';
 import { deploymentRadiusFor, loadConfig, type ExperimentConfig } from '../config/index.js';
 import { radiusKey, type CertifierSummary, type DefensesSummary, type Summary } from '../pipeline/index.js';
 import { defenseFinding, defenseGridHtml, defenseGridMarkdown, type DefenseGridRow } from '../report/index.js';
@@ -146,7 +146,7 @@ export function defenseGridCells(scale: DefenseScale, f: DefenseGridFilter, user
     const name = `${scale.dataset}-${attack}-${c.id}-${defense}${adaptive ? '-adaptive' : ''}`;
     const fields: Overrides = {
       // one training-set size for every certifier (unlike the main grid), so that rows compare
-      ...scale.base, 'model.architecture': 'mnist-small', baseline: false, ...(ATTACKS.get(attack).gridDefaults ?? {}), ...rest,
+      ...scale.base, 'model.architecture': 'mnist-small', baseline: false, ...(ATTACKS.get(attack).gridDefaults?.(CERTIFIERS.get(c.family)) ?? {}), ...rest,
       'data.dataset': scale.dataset, 'attack.kind': attack, 'attack.rate': scale.rate, ...c.overrides, ...extra,
       'defense.kinds': defense === 'none' ? [] : [defense], outDir: out, name,
     };

@@ -155,7 +155,7 @@ export function gridCells(scale: Scale, f: GridFilter = {}): GridCell[] {
             attack,
             rate,
             certifier,
-            datasetDefaults: { 'model.architecture': DATASETS.get(dataset).architecture, ...(certifier.sizes?.[scale.name] ?? {}), ...(ATTACKS.get(attack).gridDefaults ?? {}) },
+            datasetDefaults: { 'model.architecture': DATASETS.get(dataset).architecture, ...(certifier.sizes?.[scale.name] ?? {}), ...(ATTACKS.get(attack).gridDefaults?.(CERTIFIERS.get(certifier.family)) ?? {}) },
             overrides: { 'data.dataset': dataset, 'attack.kind': attack, 'attack.rate': rate, ...certifier.overrides },
           });
         }

@@ -178,4 +178,11 @@ test('reproduce grids: the orthant cells get the trigger the attack is built for
   const def = defenseGridCells(DEFENSE_SCALES.smoke, { attacks: ['orthant'], certifiers: ['smoothing-0.25'], defenses: ['strip'] }, {}, tmp());
   assert.ok(def.length >= 2);
   for (const c of def.filter((x) => x.attack === 'orthant')) assert.deepEqual([c.cfg.attack.trigger.size, c.cfg.attack.trigger.position, c.cfg.attack.trigger.content], [8, 'top-left', 'solid'], c.name);
+  // against an L-inf certifier the orthant cells take the bound-based geometry (one direction, offsets 1..2); under smoothing the catalog's defaults
+  const orthantOf = (c: (typeof cells)[number]) => loadConfig({}, { ...SCALES.small.base, ...c.datasetDefaults, ...c.overrides }).attack.orthant;
+  const ibp = gridCells(SCALES.small, { datasets: ['mnist'], attacks: ['orthant'], certifiers: ['ibp-0.1'], rates: [0.01] })[0];
+  assert.deepEqual([orthantOf(ibp).directions, orthantOf(ibp).offsetMin, orthantOf(ibp).offsetMax], [1, 1, 2]);
+  assert.deepEqual(orthantOf(orth), loadConfig({}).attack.orthant);
+  const defIbp = defenseGridCells(DEFENSE_SCALES.smoke, { attacks: ['orthant'], certifiers: ['ibp-0.1'], defenses: ['strip'] }, {}, tmp()).find((x) => x.attack === 'orthant')!;
+  assert.equal(defIbp.cfg.attack.orthant.directions, 1);
 });
