@@ -120,7 +120,7 @@ test('abstain defend on a finished run reuses its undefended stages and prints u
   assert.deepEqual(skipped.sort(), ['baseline', 'certify-smoothing-baseline', 'certify-smoothing-baseline-trigger', 'certify-smoothing-clean', 'certify-smoothing-trigger', 'poison', 'train']);
   assert.match(d.out, /undefended │ defended/);
   assert.match(d.out, /strip +│ input/);
-  assert.match(d.out, /smoothing, defended: clean/);
+  assert.match(d.out, /smoothing, defended: triggered → fallback/);
   // a second time: everything is up to date
   const again = await cli('defend', file, '--defense', 'strip,fine-pruning', '--no-progress');
   assert.equal(again.code, 0, again.err);
