@@ -253,23 +253,24 @@ Config flags (e.g. --epochs 1 --n 200) change every cell; the grid's own axes (d
       .requiredOption('--queue <url>', 'the Redis of the pool: redis://HOST:PORT[/DB]')
       .option('--results <dir>', 'the shared results folder as mounted on this machine (default: the path given to reproduce --results)')
       .option('--concurrency <n>', 'worker processes on this machine, each with an equal share of the cores (ABSTAIN_THREADS sets the threads of each)', positiveInt('--concurrency'), 1)
-      .option('--lease <seconds>', 'how long a run\'s lock lasts without renewal: a run whose worker died goes to another worker after this long', positiveNumber('--lease'), 60);
+      .option('--lease <seconds>', 'how long a run\'s lock lasts without renewal: a run whose worker died goes to another worker after this long', positiveNumber('--lease'), 60)
+      .option('--exit-when-idle <seconds>', 'stop (exit 0) once the queue has had nothing waiting or running for this long, e.g. when a grid is done (default: run until stopped)', positiveNumber('--exit-when-idle'));
     cmd.addHelpText('after', `
 Example (one Redis, workers on every machine, a shared folder /shared/grid):
   abstain reproduce --scale small --queue redis://head:6379 --results /shared/grid
   abstain worker --queue redis://head:6379 --concurrency 2        # on each machine
   abstain reproduce --scale small --queue redis://head:6379 --results /shared/grid --status
 See docs/pool.md.`);
-    withHelp(cmd).action(async (o: { queue: string; results?: string; concurrency: number; lease: number }) => {
+    withHelp(cmd).action(async (o: { queue: string; results?: string; concurrency: number; lease: number; exitWhenIdle?: number }) => {
       const log = (line: string) => void io.err.write(line + '\n');
       if (o.concurrency > 1) {
         const { runPool } = await import('../queue/pool.js');
-        const args = ['worker', '--queue', o.queue, '--lease', String(o.lease), ...(o.results ? ['--results', o.results] : [])];
+        const args = ['worker', '--queue', o.queue, '--lease', String(o.lease), ...(o.results ? ['--results', o.results] : []), ...(o.exitWhenIdle !== undefined ? ['--exit-when-idle', String(o.exitWhenIdle)] : [])];
         done(await runPool({ concurrency: o.concurrency, script: fileURLToPath(new URL('../../../bin/abstain.js', import.meta.url)), args, log }));
         return;
       }
       const { runWorker } = await import('../queue/worker.js');
-      done(await runWorker({ queue: o.queue, results: o.results, leaseSeconds: o.lease, log }));
+      done(await runWorker({ queue: o.queue, results: o.results, leaseSeconds: o.lease, exitWhenIdleSeconds: o.exitWhenIdle, log }));
     });
   }
 

@@ -21,7 +21,7 @@
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { Queue, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { runExperiment } from '../experiment/index.js';
 import { defaultVersions } from '../report/index.js';
@@ -41,10 +41,12 @@ export interface WorkerOptions {
   results?: string;
   /** Seconds a run's lock lasts without renewal: how long a dead worker's run waits before another worker takes it. */
   leaseSeconds: number;
+  /** Stop (exit 0) once the queue has held nothing to run (waiting, delayed or running anywhere) for this many seconds; default: run until stopped. */
+  exitWhenIdleSeconds?: number;
   log: (line: string) => void;
 }
 
-/** Runs jobs until SIGTERM or Ctrl-C; resolves to the exit code (0 after SIGTERM, 130 after Ctrl-C). */
+/** Runs jobs until SIGTERM or Ctrl-C (or an idle queue, with exitWhenIdleSeconds); resolves to the exit code (0 after SIGTERM or an idle queue, 130 after Ctrl-C). */
 export async function runWorker(o: WorkerOptions): Promise<number> {
   const address = parseQueueUrl(o.queue);
   await checkRedis(address);
@@ -153,6 +155,34 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
   process.on('SIGINT', onInt);
   process.on('disconnect', onDisconnect);
 
+  // With --exit-when-idle: a run still active on another worker keeps this one waiting, since
+  // that worker may die and its run come back to the queue.
+  let idleQueue: Queue | undefined;
+  let idleCheck: NodeJS.Timeout | undefined;
+  if (o.exitWhenIdleSeconds !== undefined) {
+    const idleMs = o.exitWhenIdleSeconds * 1000;
+    idleQueue = new Queue(QUEUE_NAME, { connection: redisOptions(address) });
+    idleQueue.on('error', () => {});
+    let idleSince = Date.now();
+    let checking = false;
+    idleCheck = setInterval(() => {
+      if (checking || stopping) return;
+      if (current) {
+        idleSince = Date.now();
+        return;
+      }
+      checking = true;
+      void idleQueue!
+        .getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children')
+        .then((c) => {
+          if (Object.values(c).some((n) => n > 0)) idleSince = Date.now();
+          else if (Date.now() - idleSince >= idleMs) stop('SIGTERM', `the queue has been empty for ${o.exitWhenIdleSeconds} s`);
+        })
+        .catch(() => (idleSince = Date.now()))
+        .finally(() => (checking = false));
+    }, Math.max(100, Math.min(1000, Math.round(idleMs / 2))));
+  }
+
   say(`waiting for runs on ${address.display} (lease ${o.leaseSeconds} s, ${getNumThreads()} thread${getNumThreads() === 1 ? '' : 's'}${o.results ? `, results in ${resolve(o.results)}` : ''})`);
   void worker.run().catch((e) => {
     say(`stopped: ${(e as Error).message}`);
@@ -162,6 +192,8 @@ export async function runWorker(o: WorkerOptions): Promise<number> {
     return await finished;
   } finally {
     clearInterval(watchdog);
+    if (idleCheck) clearInterval(idleCheck);
+    await idleQueue?.close().catch(() => {});
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onInt);
     process.off('disconnect', onDisconnect);

@@ -96,6 +96,20 @@ test('--seeds 2 on the queue: the same mean ± sd table as a local run, with eve
   assert.match(readFileSync(join(dir, 'seeds-queue', 'results.md'), 'utf8'), /mean over 2 seeds \(0, 1\) ± the sample standard deviation/);
 });
 
+test('--exit-when-idle: a worker runs what is queued, waits while a run is active anywhere, then stops by itself with 0', { timeout: 120_000 }, async () => {
+  const grid = ['reproduce', '--scale', 'smoke', '--certifiers', 'smoothing-0.25', '--rates', '0.1', '--queue', redis.url, '--results', join(dir, 'idle')];
+  const enq = await cli(...grid);
+  assert.equal(enq.code, 0, enq.err);
+  const idle = abstain(['worker', '--queue', redis.url, '--exit-when-idle', '1'], ENV);
+  const code = await Promise.race([idle.exited, new Promise<'late'>((r) => setTimeout(() => r('late'), 100_000))]);
+  if (code === 'late') idle.child.kill('SIGKILL');
+  assert.equal(code, 0, `it stops by itself, cleanly:\n${idle.out()}`);
+  assert.match(idle.out(), /the queue has been empty for 1 s: stopping/);
+  // it left only once every run was done (by it or by the other worker), none still running
+  const status = await cli(...grid, '--status');
+  assert.match(status.out + status.err, /^(\d+)\/\1 done, 0 running, 0 failed, 0 waiting/m, status.out + status.err);
+});
+
 test('no Redis, bad URL, or flags that need --queue: one line each, no stack trace', async () => {
   const closed = await freePort();
   const t0 = Date.now();
