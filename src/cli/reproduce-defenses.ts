@@ -9,16 +9,16 @@
 // their undefended stages (poison, victim, its certificates) through the grid's cache, which
 // here keeps the poisoned stages too, so each victim is trained once and each cell adds only its
 // defense stages and the defended certification.
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ATTACKS, CERTIFIERS, DEFENSES, type Overrides, type ScaleName } from '../catalog/index.js';
+import { ATTACKS, DEFENSES, type Overrides, type ScaleName } from '../catalog/index.js';
 import { deploymentRadiusFor, loadConfig, type ExperimentConfig } from '../config/index.js';
 import { radiusKey, type CertifierSummary, type DefensesSummary, type Summary } from '../pipeline/index.js';
 import { defenseFinding, defenseGridHtml, defenseGridMarkdown, type DefenseGridRow } from '../report/index.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/atomic.js';
 import type { EngineOptions } from './commands.js';
+import { runGridHere } from './grid-run.js';
 import { CliError, UsageError, type Io } from './io.js';
-import { settingFromId, type CertifierSetting } from './reproduce-grid.js';
+import { SCALES, attackGridDefaults, settingFromId, type CertifierSetting } from './reproduce-grid.js';
 
 export interface DefenseScale {
   name: ScaleName;
@@ -95,21 +95,14 @@ export const DEFENSE_SCALES: Record<ScaleName, DefenseScale> = {
       ...SMALL_DEFENSES,
     },
   },
-  // The issue's setting: full MNIST, 10 epochs, 500 inputs, n 100,000, DPA at k 1,201 (what 600 poisoned samples need).
+  // The issue's setting (the main grid's full sizes): full MNIST, 10 epochs, 500 inputs, n 100,000, DPA at k 1,201 (what 600 poisoned samples need).
   full: {
     name: 'full',
     description: 'full MNIST, 10 epochs, 500 inputs, smoothing n 100,000, DPA k 1,201 (certifiable against the 600 poisoned samples of ρ 1%), the papers\' defense settings (days on 2 cores)',
     dataset: 'mnist',
     certifiers: ['smoothing-0.25', 'ibp-0.1'],
     rate: 0.01,
-    base: {
-      'data.trainLimit': 0,
-      'train.epochs': 10,
-      'eval.testInputs': 500,
-      'certify.smoothing.n0': 100,
-      'certify.smoothing.n': 100000,
-      'defense.dpa.partitions': 1201,
-    },
+    base: { ...SCALES.full.base, 'defense.dpa.partitions': 1201 },
   },
 };
 
@@ -146,7 +139,7 @@ export function defenseGridCells(scale: DefenseScale, f: DefenseGridFilter, user
     const name = `${scale.dataset}-${attack}-${c.id}-${defense}${adaptive ? '-adaptive' : ''}`;
     const fields: Overrides = {
       // one training-set size for every certifier (unlike the main grid), so that rows compare
-      ...scale.base, 'model.architecture': 'mnist-small', baseline: false, ...(ATTACKS.get(attack).gridDefaults?.(CERTIFIERS.get(c.family)) ?? {}), ...rest,
+      ...scale.base, 'model.architecture': 'mnist-small', baseline: false, ...attackGridDefaults(attack, c), ...rest,
       'data.dataset': scale.dataset, 'attack.kind': attack, 'attack.rate': scale.rate, ...c.overrides, ...extra,
       'defense.kinds': defense === 'none' ? [] : [defense], outDir: out, name,
     };
@@ -218,24 +211,14 @@ export async function reproduceDefenses(o: DefenseGridOptions, user: Overrides, 
     for (const c of cells) io.out.write(`  ${c.name}\n`);
     return 0;
   }
-  const { runExperiment, lockRunFolder } = await import('../experiment/index.js');
-  const { engineIo } = await import('./commands.js');
-  const { log, progress } = engineIo(io, o);
-  mkdirSync(out, { recursive: true });
-  const release = lockRunFolder(out);
-  try {
+  await runGridHere(out, cells, { ...o, cacheAll: true }, io, (done, seconds) => {
     const rows: DefenseGridRow[] = [];
     const timings: Record<string, { seconds: number; skipped: string[] }> = {};
-    const t0 = Date.now();
-    for (const [i, cell] of cells.entries()) {
-      const t = Date.now();
-      log(`[${i + 1}/${cells.length}] ${cell.name}`);
-      const r = await runExperiment(cell.cfg, { log, progress, force: o.force, resume: o.force ? false : (o.resume ?? true), cache: join(out, 'cache'), cacheAll: true });
-      const seconds = Number(((Date.now() - t) / 1000).toFixed(2));
-      timings[cell.name] = { seconds, skipped: r.skipped };
-      rows.push(defenseGridRow(cell, r.summary, r.defenses, seconds));
+    for (const { run: cell, result: r, seconds: s } of done) {
+      timings[cell.name] = { seconds: s, skipped: r.skipped };
+      rows.push(defenseGridRow(cell, r.summary, r.defenses, s));
     }
-    const total = Number(((Date.now() - t0) / 1000).toFixed(1));
+    const total = Number(seconds.toFixed(1));
     writeJsonAtomic(join(out, 'timings-defenses.json'), { scale: scale.name, totalSeconds: total, cells: timings });
     writeJsonAtomic(join(out, 'results-defenses.json'), { scale: scale.name, description: scale.description, rate: scale.rate, rows });
     const head = `# abstain reproduce --defenses --scale ${scale.name}\n\n${scale.description}; poison budget ρ = ${scale.rate * 100}% (adaptive rows: the same budget, split as their description says).\n\n`;
@@ -245,9 +228,7 @@ export async function reproduceDefenses(o: DefenseGridOptions, user: Overrides, 
     writeFileAtomic(join(out, 'results-defenses.html'), html);
     io.out.write(defenseGridMarkdown(rows));
     io.out.write(`\n${rows.length} cells in ${total} s\nresults: ${join(out, 'results-defenses.md')}\n         ${join(out, 'results-defenses.html')}\n`);
-  } finally {
-    release();
-  }
+  });
   return 0;
 }
 

@@ -33,6 +33,11 @@ export function certifierSettings(name: string, values?: number[]): CertifierSet
   return (values ?? grid.values).map((v) => ({ family: name, ...grid.setting(v) }));
 }
 
+/** The config fields an attack's cells get under a certifier setting (the catalog's gridDefaults for its norm), before the user's flags. */
+export function attackGridDefaults(attack: string, certifier: CertifierSetting): Record<string, unknown> {
+  return ATTACKS.get(attack).gridDefaults?.(CERTIFIERS.get(certifier.family)) ?? {};
+}
+
 /** A setting id such as smoothing-0.3 or ibp-0.2: a certifier and a value of its grid parameter. */
 export function settingFromId(id: string): CertifierSetting {
   for (const name of CERTIFIERS.names) {
@@ -155,7 +160,7 @@ export function gridCells(scale: Scale, f: GridFilter = {}): GridCell[] {
             attack,
             rate,
             certifier,
-            datasetDefaults: { 'model.architecture': DATASETS.get(dataset).architecture, ...(certifier.sizes?.[scale.name] ?? {}), ...(ATTACKS.get(attack).gridDefaults?.(CERTIFIERS.get(certifier.family)) ?? {}) },
+            datasetDefaults: { 'model.architecture': DATASETS.get(dataset).architecture, ...(certifier.sizes?.[scale.name] ?? {}), ...attackGridDefaults(attack, certifier) },
             overrides: { 'data.dataset': dataset, 'attack.kind': attack, 'attack.rate': rate, ...certifier.overrides },
           });
         }

@@ -9,10 +9,10 @@
 // <cell>-seed<S>) and the table shows mean ± standard deviation. With --queue the runs go to a
 // job queue (src/queue/) for `abstain worker`s, possibly on other machines, and the table is
 // assembled from their results by the same code (reproduce-results.ts).
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig, type Overrides } from '../config/index.js';
 import type { EngineOptions } from './commands.js';
+import { runGridHere } from './grid-run.js';
 import { CliError, UsageError, type Io } from './io.js';
 import { gridCells, SCALES, type GridFilter, type Scale } from './reproduce-grid.js';
 import { writeGridResults, type GridPlan, type PlannedRun, type RunOutcome } from './reproduce-results.js';
@@ -77,25 +77,11 @@ export async function reproduce(o: ReproduceOptions, user: Overrides, io: Io): P
     const { reproduceOnQueue } = await import('./reproduce-queue.js');
     return reproduceOnQueue(plan, { queue: o.queue, status: o.status, wait: o.wait, attempts: o.attempts ?? 3, retryDelayMs: (o.retryDelay ?? 10) * 1000 }, io);
   }
-  // The engine loads only here: enqueueing and --status need no libtorch.
-  const { runExperiment, lockRunFolder } = await import('../experiment/index.js');
-  const { engineIo } = await import('./commands.js');
-  const { log, progress } = engineIo(io, o);
-  mkdirSync(out, { recursive: true });
-  // The grid's own files (results, timings, the shared cache) are written by one process at a time.
-  const release = lockRunFolder(out);
-  try {
-    const outcomes = new Map<string, RunOutcome>();
-    const t0 = Date.now();
-    for (const [i, run] of runs.entries()) {
-      const t = Date.now();
-      log(`[${i + 1}/${runs.length}] ${run.name}`);
-      const r = await runExperiment(run.cfg, { log, progress, force: o.force, resume: o.force ? false : (o.resume ?? true), cache: join(out, 'cache') });
-      outcomes.set(run.name, { run: run.name, seed: run.seed, summary: r.summary, seconds: Number(((Date.now() - t) / 1000).toFixed(2)), skipped: r.skipped });
-    }
-    await writeGridResults(plan, outcomes, (Date.now() - t0) / 1000, io);
-  } finally {
-    release();
-  }
+  await runGridHere(out, runs, o, io, async (done, seconds) => {
+    const outcomes = new Map<string, RunOutcome>(
+      done.map(({ run, result, seconds: s }) => [run.name, { run: run.name, seed: run.seed, summary: result.summary, seconds: s, skipped: result.skipped }]),
+    );
+    await writeGridResults(plan, outcomes, seconds, io);
+  });
   return 0;
 }
